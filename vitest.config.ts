@@ -1,0 +1,28 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+/**
+ * Tests run inside workerd with the bindings from wrangler.toml. The global
+ * setup (Node) starts the embedded Postgres and the WebSocket proxy, or uses
+ * TEST_DATABASE_URL, and hands their addresses to the Worker's bindings.
+ */
+export default defineConfig({
+	plugins: [
+		cloudflareTest(({ inject }) => ({
+			wrangler: { configPath: "./wrangler.toml" },
+			miniflare: {
+				bindings: {
+					DATABASE_URL: inject<string>("databaseUrl"),
+					DATABASE_WS_PROXY: inject<string>("databaseWsProxy"),
+					CORS_ORIGINS: "http://localhost:8787,https://shop.test",
+				},
+			},
+		})),
+	],
+	test: {
+		globalSetup: ["./test/global-setup.ts"],
+		include: ["test/**/*.test.ts", "workers/**/*.test.ts", "durable-objects/**/*.test.ts"],
+		testTimeout: 30_000,
+		hookTimeout: 60_000,
+	},
+});

@@ -1,0 +1,158 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import { methodNotAllowed } from "hono/method-not-allowed";
+import { secureHeaders } from "hono/secure-headers";
+import { isDatabaseUnavailable } from "../db/client.ts";
+import { AppError, fieldErrors, makeProblem, type Problem, problemJson } from "./lib/problem.ts";
+import { limitBodySize, requireJsonBodies } from "./middleware/body-guards.ts";
+import { database } from "./middleware/database.ts";
+import { requestContext } from "./middleware/request-context.ts";
+import type { AppEnv } from "./types.ts";
+
+/**
+ * A router with the shared validation hook: every invalid request, whatever
+ * the route, is answered with the same 400 problem+json listing field paths.
+ */
+export function createRouter(): OpenAPIHono<AppEnv> {
+	return new OpenAPIHono<AppEnv>({
+		strict: true,
+		defaultHook: (result, c) => {
+			if (result.success) return;
+			const source = result.target === "json" ? "body" : result.target;
+			return respond(
+				c,
+				makeProblem(400, "validation_failed", "Request validation failed", {
+					detail: `The request ${source} is invalid.`,
+					requestId: c.get("requestId"),
+					errors: fieldErrors(result.error.issues, source),
+				}),
+			);
+		},
+	});
+}
+
+function respond(c: Context<AppEnv>, problem: Problem, headers: Record<string, string> = {}): Response {
+	const response = problemJson(problem, headers);
+	c.res = response;
+	return response;
+}
+
+/** Maps anything thrown to problem+json. Unknown errors become a generic 500. */
+export function handleError(err: Error, c: Context<AppEnv>): Response {
+	const requestId = c.get("requestId");
+	if (err instanceof AppError) return respond(c, err.toProblem(requestId), err.headers);
+	if (err instanceof HTTPException) {
+		// Hono raises these for malformed JSON and similar framework-level refusals.
+		const status = err.status;
+		const code = status === 400 ? "malformed_request" : `http_${status}`;
+		return respond(c, makeProblem(status, code, err.message || "Request refused", { requestId }));
+	}
+	if (isDatabaseUnavailable(err)) {
+		logError(c, "database_unavailable", err);
+		return respond(
+			c,
+			makeProblem(503, "database_unavailable", "Service temporarily unavailable", {
+				detail: "The database cannot be reached. Retry shortly.",
+				requestId,
+			}),
+			{ "retry-after": "5" },
+		);
+	}
+	logError(c, "unhandled_error", err);
+	return respond(
+		c,
+		makeProblem(500, "internal_error", "Internal server error", {
+			detail: "An unexpected error occurred. Quote the request id when reporting it.",
+			requestId,
+		}),
+	);
+}
+
+/**
+ * Logs the error's kind and stack frames, never its message: database errors
+ * carry query parameters, which may hold personal data or secrets.
+ */
+function logError(c: Context<AppEnv>, kind: string, err: unknown): void {
+	const error = err instanceof Error ? err : undefined;
+	const cause = error?.cause as { code?: unknown } | undefined;
+	console.error(
+		JSON.stringify({
+			level: "error",
+			msg: kind,
+			request_id: c.get("requestId"),
+			error_name: error?.name ?? typeof err,
+			error_code: (error as { code?: unknown } | undefined)?.code ?? cause?.code,
+			stack: error?.stack?.split("\n").slice(1, 8).join("\n"),
+		}),
+	);
+}
+
+function corsOrigins(env: Env): string[] | "*" {
+	const raw = (env.CORS_ORIGINS ?? "").trim();
+	if (raw === "*") return "*";
+	return raw
+		.split(",")
+		.map((origin) => origin.trim())
+		.filter(Boolean);
+}
+
+/**
+ * The application: shared middleware, error mapping and the v1 routers. The
+ * order matters: the request context wraps everything so even refused
+ * requests are logged with an id; the body guards run before any parsing.
+ */
+export function createApp(mount: (app: OpenAPIHono<AppEnv>) => void): OpenAPIHono<AppEnv> {
+	const app = createRouter();
+	app.use("*", requestContext());
+	app.use(
+		"*",
+		methodNotAllowed({
+			app,
+			onMethodNotAllowed: (c, methods) =>
+				respond(
+					c as Context<AppEnv>,
+					makeProblem(405, "method_not_allowed", "Method not allowed", {
+						detail: `${c.req.method} is not supported here. Allowed: ${methods.join(", ")}.`,
+						requestId: (c as Context<AppEnv>).get("requestId"),
+					}),
+					{ allow: methods.join(", ") },
+				),
+		}),
+	);
+	app.use(
+		"*",
+		secureHeaders({
+			crossOriginResourcePolicy: "cross-origin",
+			strictTransportSecurity: "max-age=63072000; includeSubDomains; preload",
+		}),
+	);
+	app.use("*", (c, next) => {
+		const origins = corsOrigins(c.env);
+		return cors({
+			origin: origins === "*" ? "*" : (origin) => (origins.includes(origin) ? origin : null),
+			allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Cart-Token", "If-None-Match"],
+			allowMethods: ["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+			exposeHeaders: ["X-Request-Id", "ETag", "Retry-After", "Location"],
+			maxAge: 600,
+		})(c, next);
+	});
+	app.use("*", limitBodySize());
+	app.use("*", requireJsonBodies());
+	app.use("*", database());
+
+	mount(app);
+
+	app.notFound((c) =>
+		respond(
+			c,
+			makeProblem(404, "not_found", "Not found", {
+				detail: `No route matches ${c.req.method} ${new URL(c.req.url).pathname}.`,
+				requestId: c.get("requestId"),
+			}),
+		),
+	);
+	app.onError(handleError);
+	return app;
+}

@@ -1,0 +1,10 @@
+import type { Database } from "../db/client.ts";
+
+/** Hono generics shared by every router: the Worker's bindings and per-request variables. */
+export interface AppEnv {
+	Bindings: Env;
+	Variables: {
+		requestId: string;
+		database: Database;
+	};
+}

@@ -1,0 +1,107 @@
+import { neonConfig, Pool } from "@neondatabase/serverless";
+import { DrizzleQueryError } from "drizzle-orm/errors";
+import { drizzle, type NeonDatabase } from "drizzle-orm/neon-serverless";
+import { AppError } from "../api/lib/problem.ts";
+import * as schema from "./schema.ts";
+
+export type Db = NeonDatabase<typeof schema>;
+
+export interface DatabaseEnv {
+	DATABASE_URL?: string;
+	DATABASE_READ_URL?: string;
+	DATABASE_WS_PROXY?: string;
+}
+
+let configuredProxy: string | undefined;
+
+/**
+ * Local mode: the driver reaches a plain Postgres through our WebSocket-to-TCP
+ * proxy instead of Neon's. This is configuration, not a code path: with
+ * DATABASE_WS_PROXY empty the driver keeps its defaults and talks to Neon.
+ * neonConfig is per isolate, and every request of an isolate sees the same env.
+ */
+function configureDriver(proxy: string | undefined): void {
+	if (!proxy || proxy === configuredProxy) return;
+	neonConfig.wsProxy = (host, port) => `${proxy}/v1?address=${host}:${port}`;
+	neonConfig.useSecureWebSocket = false;
+	neonConfig.pipelineTLS = false;
+	neonConfig.pipelineConnect = false;
+	configuredProxy = proxy;
+}
+
+/**
+ * The database handles of one request. Pools open lazily, so routes that never
+ * touch Postgres pay nothing, and are closed by `close()` in `waitUntil`:
+ * Neon's driver objects must not outlive the request that made them.
+ */
+export class Database {
+	readonly #env: DatabaseEnv;
+	readonly #pools: Pool[] = [];
+	#primary: Db | undefined;
+	#read: Db | undefined;
+
+	constructor(env: DatabaseEnv) {
+		this.#env = env;
+	}
+
+	/** The primary: every write, and every read that must see its own writes. */
+	get primary(): Db {
+		this.#primary ??= this.#open(this.#env.DATABASE_URL);
+		return this.#primary;
+	}
+
+	/** A read replica for catalog reads when DATABASE_READ_URL is set, else the primary. */
+	get read(): Db {
+		if (!this.#env.DATABASE_READ_URL) return this.primary;
+		this.#read ??= this.#open(this.#env.DATABASE_READ_URL);
+		return this.#read;
+	}
+
+	async close(): Promise<void> {
+		const pools = this.#pools.splice(0);
+		await Promise.allSettled(pools.map((pool) => pool.end()));
+	}
+
+	#open(url: string | undefined): Db {
+		if (!url) {
+			throw new AppError(503, "database_unavailable", "Database unavailable", {
+				detail: "The database is not configured.",
+			});
+		}
+		configureDriver(this.#env.DATABASE_WS_PROXY);
+		const pool = new Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5000 });
+		// An idle client's socket dying must not become an unhandled error.
+		pool.on("error", () => {});
+		this.#pools.push(pool);
+		return drizzle({ client: pool, schema });
+	}
+}
+
+/** SQLSTATE classes that mean "the server cannot serve now", not "the query is wrong". */
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P|58)/;
+
+/**
+ * True when an error means Postgres could not be reached or is refusing work,
+ * so the request deserves a 503 and a retry rather than a 500.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+	let current: unknown = err;
+	for (let depth = 0; current && depth < 5; depth++) {
+		if (current instanceof DrizzleQueryError) {
+			current = current.cause;
+			continue;
+		}
+		if (typeof current === "object") {
+			const code = (current as { code?: unknown }).code;
+			if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return UNAVAILABLE_SQLSTATE.test(code);
+			const message = String((current as { message?: unknown }).message ?? "");
+			if (/websocket|connect|connection|terminated|timeout|ECONNREFUSED|socket/i.test(message)) return true;
+			// workerd reports a failed WebSocket as an ErrorEvent, not an Error.
+			if ((current as { type?: unknown }).type === "error" && !(current instanceof Error)) return true;
+			current = (current as { cause?: unknown }).cause;
+		} else {
+			return false;
+		}
+	}
+	return false;
+}

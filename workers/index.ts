@@ -1,0 +1,10 @@
+import { app } from "./api/index.ts";
+import { consumeQueueBatch } from "./queues/index.ts";
+
+export { Cart } from "../durable-objects/cart.ts";
+export { InventoryItem } from "../durable-objects/inventory-item.ts";
+
+export default {
+	fetch: app.fetch,
+	queue: consumeQueueBatch,
+} satisfies ExportedHandler<Env>;

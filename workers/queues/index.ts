@@ -1,0 +1,83 @@
+import { Database } from "../db/client.ts";
+import { recordDeadLetters } from "./dead-letters.ts";
+import { type Envelope, EnvelopeSchema } from "./envelope.ts";
+import { retryDelaySeconds } from "./retry.ts";
+
+/** Applies one event; must be idempotent (I3). Throwing retries the message with backoff. */
+export type EventHandler = (event: Envelope, context: { env: Env; db: Database }) => Promise<void>;
+
+export type QueueRole = "orders" | "notifications" | "dead-letter";
+
+/**
+ * Queue names carry an environment prefix in staging and production
+ * (`staging-orders`), and dead-letter queues end in `-dlq`.
+ */
+export function queueRole(queueName: string): QueueRole | undefined {
+	if (queueName.endsWith("-dlq")) return "dead-letter";
+	if (queueName === "orders" || queueName.endsWith("-orders")) return "orders";
+	if (queueName === "notifications" || queueName.endsWith("-notifications")) return "notifications";
+	return undefined;
+}
+
+/** Event handlers by queue and event type. Features register theirs here. */
+export const handlers: Record<"orders" | "notifications", Record<string, EventHandler>> = {
+	orders: {},
+	notifications: {},
+};
+
+function log(fields: Record<string, unknown>): void {
+	console.log(JSON.stringify({ msg: "queue", ...fields }));
+}
+
+/**
+ * The Worker's `queue` handler. Each message is acked or retried on its own,
+ * so one bad message never holds back or replays its neighbours. A message
+ * that can never apply (malformed, or a type nobody handles) is retried
+ * without delay so it reaches the dead-letter queue quickly; a failing
+ * handler retries with exponential backoff.
+ */
+export async function consumeQueueBatch(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
+	const role = queueRole(batch.queue);
+	const db = new Database(env);
+	try {
+		if (role === "dead-letter") {
+			try {
+				await recordDeadLetters(db.primary, batch.queue.replace(/-dlq$/, ""), batch.messages);
+				batch.ackAll();
+			} catch {
+				log({ level: "error", queue: batch.queue, outcome: "dead_letter_store_failed", count: batch.messages.length });
+				batch.retryAll({ delaySeconds: retryDelaySeconds(batch.messages[0]?.attempts ?? 1) });
+			}
+			return;
+		}
+		const registry = role ? handlers[role] : undefined;
+		for (const message of batch.messages) {
+			const parsed = EnvelopeSchema.safeParse(message.body);
+			const handler = parsed.success ? registry?.[parsed.data.type] : undefined;
+			if (!parsed.success || !handler) {
+				log({ level: "error", queue: batch.queue, message_id: message.id, outcome: parsed.success ? "unknown_type" : "malformed" });
+				message.retry({ delaySeconds: 0 });
+				continue;
+			}
+			try {
+				await handler(parsed.data, { env, db });
+				message.ack();
+			} catch (err) {
+				const delaySeconds = retryDelaySeconds(message.attempts);
+				log({
+					level: "warn",
+					queue: batch.queue,
+					message_id: message.id,
+					type: parsed.data.type,
+					outcome: "retry",
+					attempts: message.attempts,
+					delay_s: delaySeconds,
+					error_name: err instanceof Error ? err.name : typeof err,
+				});
+				message.retry({ delaySeconds });
+			}
+		}
+	} finally {
+		ctx.waitUntil(db.close());
+	}
+}
