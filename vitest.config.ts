@@ -22,6 +22,7 @@ export default defineConfig({
 	test: {
 		globalSetup: ["./test/global-setup.ts"],
 		include: ["test/**/*.test.ts", "workers/**/*.test.ts", "durable-objects/**/*.test.ts"],
+		silent: "passed-only",
 		testTimeout: 30_000,
 		hookTimeout: 60_000,
 	},

@@ -1,14 +1,36 @@
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 
-/** Sends a request to the Worker under test, as a client at the edge would. */
+export const BASE = "https://api.test";
+
+/** Sends a request to the deployed Worker entry, as a client at the edge would. */
 export function call(path: string, init: RequestInit = {}): Promise<Response> {
-	return exports.default.fetch(new Request(`https://api.test${path}`, init));
+	return exports.default.fetch(new Request(`${BASE}${path}`, init));
 }
 
-/** Reads a problem+json answer and checks its media type. */
+/** Runs a fetch handler with its own execution context and the test bindings, optionally overridden. */
+export async function callWith(
+	handler: { fetch: (request: Request, env: Env, ctx: ExecutionContext) => Response | Promise<Response> },
+	path: string,
+	init: RequestInit = {},
+	overrides: Partial<Env> = {},
+): Promise<Response> {
+	const ctx = createExecutionContext();
+	const response = await handler.fetch(new Request(`${BASE}${path}`, init), { ...env, ...overrides } as Env, ctx);
+	await waitOnExecutionContext(ctx);
+	return response;
+}
+
+/** Reads a problem+json answer, checking its media type and that it carries the response's request id. */
 export async function problemOf(response: Response): Promise<Record<string, unknown>> {
-	if (response.headers.get("content-type") !== "application/problem+json") {
-		throw new Error(`expected application/problem+json, got ${response.headers.get("content-type")} (${response.status})`);
+	const type = response.headers.get("content-type");
+	if (type !== "application/problem+json") {
+		throw new Error(`expected application/problem+json, got ${type} (${response.status}): ${await response.text()}`);
 	}
-	return (await response.json()) as Record<string, unknown>;
+	const body = (await response.json()) as Record<string, unknown>;
+	if (!body.request_id || body.request_id !== response.headers.get("x-request-id")) {
+		throw new Error(`problem request_id ${String(body.request_id)} does not match X-Request-Id ${response.headers.get("x-request-id")}`);
+	}
+	if (body.status !== response.status) throw new Error(`problem status ${String(body.status)} differs from HTTP ${response.status}`);
+	return body;
 }

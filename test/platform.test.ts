@@ -1,20 +1,104 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, problemOf } from "./helpers.ts";
+import worker from "../workers/index.ts";
+import { call, callWith, problemOf } from "./helpers.ts";
 
 describe("health", () => {
 	it("answers liveness without touching dependencies", async () => {
-		const res = await call("/v1/health/live");
+		// Even with no database configured, liveness is 200.
+		const res = await callWith(worker, "/v1/health/live", {}, { DATABASE_URL: "" });
 		expect(res.status).toBe(200);
 		expect(await res.json()).toEqual({ status: "ok" });
-		expect(res.headers.get("x-request-id")).toMatch(/^[\w-]+$/);
+		expect(res.headers.get("cache-control")).toBe("no-store");
 	});
 
 	it("reports Postgres, KV and R2 healthy when they answer", async () => {
 		const res = await call("/v1/health/ready");
 		const body = (await res.json()) as { status: string; checks: Record<string, { status: string }> };
 		expect(res.status, JSON.stringify(body)).toBe(200);
-		expect(body.checks.postgres?.status).toBe("ok");
-		expect(body.checks.kv?.status).toBe("ok");
-		expect(body.checks.r2?.status).toBe("ok");
+		expect(body.status).toBe("ok");
+		expect(Object.fromEntries(Object.entries(body.checks).map(([k, v]) => [k, v.status]))).toEqual({ postgres: "ok", kv: "ok", r2: "ok" });
+	});
+
+	it("answers 503 naming Postgres when the database cannot be reached", async () => {
+		const res = await callWith(worker, "/v1/health/ready", {}, { DATABASE_URL: "postgres://postgres@127.0.0.1:1/nowhere" });
+		const problem = await problemOf(res);
+		expect(res.status).toBe(503);
+		expect(problem.code).toBe("not_ready");
+		expect(problem.detail).toBe("Failing: postgres.");
+		const checks = problem.checks as Record<string, { status: string; error?: string }>;
+		expect(checks.postgres?.status).toBe("fail");
+		expect(checks.kv?.status).toBe("ok");
+		expect(checks.r2?.status).toBe("ok");
+		expect(JSON.stringify(problem)).not.toContain("127.0.0.1:1");
+		expect(res.headers.get("retry-after")).toBe("5");
+	});
+
+	it("answers 503 naming KV and R2 when they fail", async () => {
+		const broken = () => Promise.reject(new Error("binding down"));
+		const res = await callWith(
+			worker,
+			"/v1/health/ready",
+			{},
+			{ CATALOG: { ...env.CATALOG, get: broken } as unknown as KVNamespace, MEDIA: { head: broken } as unknown as R2Bucket },
+		);
+		const problem = await problemOf(res);
+		expect(res.status).toBe(503);
+		expect(problem.detail).toBe("Failing: kv, r2.");
+		expect(JSON.stringify(problem)).not.toContain("binding down");
+	});
+
+	it("answers 503 when no database is configured at all", async () => {
+		const res = await callWith(worker, "/v1/health/ready", {}, { DATABASE_URL: "" });
+		expect(res.status).toBe(503);
+		expect(((await problemOf(res)).checks as Record<string, { status: string }>).postgres?.status).toBe("fail");
+	});
+});
+
+describe("request context", () => {
+	it("uses cf-ray as the request id when Cloudflare sends one", async () => {
+		const res = await call("/v1/health/live", { headers: { "cf-ray": "8f1e2d3c4b5a6978-AMS" } });
+		expect(res.headers.get("x-request-id")).toBe("8f1e2d3c4b5a6978-AMS");
+	});
+
+	it("generates a fresh request id per request and ignores a client-sent one", async () => {
+		const a = await call("/v1/health/live", { headers: { "x-request-id": "client-chosen" } });
+		const b = await call("/v1/health/live");
+		expect(a.headers.get("x-request-id")).not.toBe("client-chosen");
+		expect(a.headers.get("x-request-id")).not.toBe(b.headers.get("x-request-id"));
+	});
+
+	it("sets secure headers", async () => {
+		const res = await call("/v1/health/live");
+		expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+		expect(res.headers.get("strict-transport-security")).toContain("max-age=");
+		expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+	});
+
+	it("allows configured CORS origins and no others", async () => {
+		const preflight = (origin: string) =>
+			call("/v1/health/ready", { method: "OPTIONS", headers: { origin, "access-control-request-method": "GET" } });
+		const allowed = await preflight("https://shop.test");
+		expect(allowed.headers.get("access-control-allow-origin")).toBe("https://shop.test");
+		const refused = await preflight("https://evil.test");
+		expect(refused.headers.get("access-control-allow-origin")).toBeNull();
+	});
+});
+
+describe("API description", () => {
+	it("serves an OpenAPI 3.1 document that describes the routes and the problem shape", async () => {
+		const res = await call("/openapi.json");
+		expect(res.status).toBe(200);
+		const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
+		expect(doc.openapi).toBe("3.1.0");
+		expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/v1/health/live", "/v1/health/ready"]));
+		expect(doc.components.schemas).toHaveProperty("Problem");
+	});
+
+	it("serves the interactive reference pointing at the document", async () => {
+		const res = await call("/docs");
+		expect(res.status).toBe(200);
+		expect(res.headers.get("content-type")).toContain("text/html");
+		expect(await res.text()).toContain("/openapi.json");
 	});
 });
