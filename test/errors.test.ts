@@ -60,6 +60,11 @@ describe("problem+json for bad requests (I7)", () => {
 		expect((await problemOf(res)).code).toBe("not_found");
 	});
 
+	it("answers a body sent to a route that takes none with 405, not 415", async () => {
+		const res = await call("/v1/health/ready", { method: "POST", body: "x", headers: { "content-type": "text/plain" } });
+		expect(res.status).toBe(405);
+	});
+
 	it("answers a wrong method with 405 and an Allow header", async () => {
 		const res = await call("/v1/health/live", { method: "DELETE" });
 		expect(res.status).toBe(405);

@@ -1,3 +1,4 @@
+import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { startDatabaseStack } from "../scripts/lib/stack.ts";
 
@@ -9,14 +10,44 @@ declare module "vitest" {
 }
 
 /**
+ * On a real server the suite gets a database of its own, created here and
+ * dropped afterwards, so runs never see each other's rows or schema.
+ */
+async function createScratchDatabase(serverUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+	const name = `edge_commerce_test_${process.pid}_${Date.now().toString(36)}`;
+	const admin = new pg.Client({ connectionString: serverUrl });
+	await admin.connect();
+	try {
+		await admin.query(`CREATE DATABASE "${name}"`);
+	} finally {
+		await admin.end();
+	}
+	const url = new URL(serverUrl);
+	url.pathname = `/${name}`;
+	return {
+		url: url.toString(),
+		drop: async () => {
+			const client = new pg.Client({ connectionString: serverUrl });
+			await client.connect();
+			try {
+				await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+			} finally {
+				await client.end();
+			}
+		},
+	};
+}
+
+/**
  * Starts Postgres for the suite: the embedded one (in memory, on a free port)
  * unless TEST_DATABASE_URL names a server, then the WebSocket proxy and the
- * migrations. Tests create their own uniquely named rows, so a long-lived
- * server with earlier runs' data is fine.
+ * migrations, and hands the addresses to the Worker's bindings.
  */
 export default async function setup(project: TestProject) {
+	const serverUrl = process.env.TEST_DATABASE_URL || undefined;
+	const scratch = serverUrl ? await createScratchDatabase(serverUrl) : undefined;
 	const stack = await startDatabaseStack({
-		databaseUrl: process.env.TEST_DATABASE_URL || undefined,
+		databaseUrl: scratch?.url,
 		dbPort: 0,
 		proxyPort: 0,
 		log: (line) => console.log(`[test db] ${line}`),
@@ -25,5 +56,6 @@ export default async function setup(project: TestProject) {
 	project.provide("databaseWsProxy", stack.wsProxy);
 	return async () => {
 		await stack.stop();
+		await scratch?.drop();
 	};
 }

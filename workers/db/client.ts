@@ -14,6 +14,12 @@ export interface DatabaseEnv {
 
 let configuredProxy: string | undefined;
 
+// The driver buffers writes and flushes them on a timer, but `end()` closes the
+// WebSocket at once: the buffered Terminate message is then sent after close,
+// which workerd reports as an uncaught "send() after close()". Writing
+// straight through costs a few more frames and keeps shutdown clean.
+neonConfig.coalesceWrites = false;
+
 /**
  * Local mode: the driver reaches a plain Postgres through our WebSocket-to-TCP
  * proxy instead of Neon's. This is configuration, not a code path: with

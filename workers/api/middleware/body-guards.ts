@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { matchedRoutes } from "hono/route";
 import { AppError } from "../lib/problem.ts";
 import type { AppEnv } from "../types.ts";
 
@@ -36,6 +37,8 @@ export function limitBodySize(): MiddlewareHandler<AppEnv> {
 export function requireJsonBodies(options: { allow?: (path: string, mediaType: string) => boolean } = {}): MiddlewareHandler<AppEnv> {
 	return async (c, next) => {
 		if (!METHODS_WITH_BODY.has(c.req.method)) return next();
+		// With no handler for this method and path, the answer is a 404 or 405, not a 415.
+		if (!matchedRoutes(c).some((route) => route.method !== "ALL")) return next();
 		const length = c.req.header("content-length");
 		const hasBody = c.req.raw.body !== null && length !== "0";
 		if (!hasBody) return next();
