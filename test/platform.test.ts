@@ -20,6 +20,13 @@ describe("health", () => {
 		expect(Object.fromEntries(Object.entries(body.checks).map(([k, v]) => [k, v.status]))).toEqual({ postgres: "ok", kv: "ok", r2: "ok" });
 	});
 
+	it("releases its database connection after every request (100 requests, more than the server's connection limit)", async () => {
+		for (let wave = 0; wave < 10; wave++) {
+			const statuses = await Promise.all(Array.from({ length: 10 }, () => call("/v1/health/ready").then((r) => r.status)));
+			expect(statuses).toEqual(Array(10).fill(200));
+		}
+	});
+
 	it("answers 503 naming Postgres when the database cannot be reached", async () => {
 		const res = await callWith(worker, "/v1/health/ready", {}, { DATABASE_URL: "postgres://postgres@127.0.0.1:1/nowhere" });
 		const problem = await problemOf(res);

@@ -1,4 +1,4 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 
@@ -19,8 +19,14 @@ export async function startEmbeddedPostgres(options: {
 	dataDir?: string;
 	maxConnections?: number;
 }): Promise<EmbeddedPostgres> {
-	if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
-	const db = await PGlite.create(options.dataDir ?? "memory://");
+	const releaseLock = options.dataDir ? await lockDataDir(options.dataDir) : async () => {};
+	let db: PGlite;
+	try {
+		db = await PGlite.create(options.dataDir ?? "memory://");
+	} catch (err) {
+		await releaseLock();
+		throw err;
+	}
 	const server = new PGLiteSocketServer({
 		db,
 		host: "127.0.0.1",
@@ -31,6 +37,7 @@ export async function startEmbeddedPostgres(options: {
 		await server.start();
 	} catch (err) {
 		await db.close();
+		await releaseLock();
 		throw err;
 	}
 	const port = server.getServerConn().split(":").pop();
@@ -40,6 +47,36 @@ export async function startEmbeddedPostgres(options: {
 		stop: async () => {
 			await server.stop();
 			await db.close();
+			await releaseLock();
 		},
 	};
+}
+
+/**
+ * PGlite's files may be opened by one process only; a second one would corrupt
+ * them. A pid file next to the folder makes the second process stop with a
+ * clear message instead (a stale file from a crashed process is taken over).
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+	await mkdir(dataDir, { recursive: true });
+	const lockFile = `${dataDir}.lock`;
+	const holder = Number.parseInt(await readFile(lockFile, "utf8").catch(() => ""), 10);
+	if (holder && holder !== process.pid && isAlive(holder)) {
+		throw new Error(
+			`The embedded database in ${dataDir} is in use by process ${holder} (a running \`npm run dev\`?). Stop it first, or set DATABASE_URL.`,
+		);
+	}
+	await writeFile(lockFile, String(process.pid));
+	return async () => {
+		await rm(lockFile, { force: true });
+	};
+}
+
+function isAlive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (err) {
+		return (err as NodeJS.ErrnoException).code === "EPERM";
+	}
 }

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { routePath } from "hono/route";
+import { matchedRoutes } from "hono/route";
 import type { AppEnv } from "../types.ts";
 
 const REQUEST_ID_HEADER = "x-request-id";
@@ -29,7 +29,8 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
 		c.header(REQUEST_ID_HEADER, requestId);
 		// In workerd the clock only advances across I/O, which is what we want to measure.
 		const durationMs = Math.round((performance.now() - started) * 100) / 100;
-		const route = routePath(c, -1) || "(unmatched)";
+		// The handler's pattern, not a middleware's "*"; unmatched requests say so.
+		const route = matchedRoutes(c).findLast((r) => r.method !== "ALL")?.path ?? "(unmatched)";
 		const status = c.res.status;
 		console.log(
 			JSON.stringify({

@@ -1,0 +1,80 @@
+/**
+ * `npm run dev`: the whole platform locally in one command. Starts the
+ * embedded Postgres (unless DATABASE_URL names one), the WebSocket proxy the
+ * Neon driver needs to reach it, applies migrations, seeds the demo catalog
+ * into an empty database, then runs `wrangler dev`. Ctrl-C stops everything.
+ */
+import path from "node:path";
+import { announceDevStack, dataDir, forgetDevStack, pgliteDir } from "./lib/local-db.ts";
+import { assertPortFree } from "./lib/ports.ts";
+import { seedDemoCatalog } from "./lib/seed.ts";
+import { type DatabaseStack, startDatabaseStack } from "./lib/stack.ts";
+import { startWranglerDev, type WranglerDev } from "./lib/wrangler-dev.ts";
+
+const say = (line: string) => console.log(`\x1b[36m[dev]\x1b[0m ${line}`);
+
+function portFromEnv(name: string, fallback: number): number {
+	const raw = process.env[name];
+	if (!raw) return fallback;
+	const port = Number(raw);
+	if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name} must be a TCP port, got "${raw}".`);
+	return port;
+}
+
+let stack: DatabaseStack | undefined;
+let worker: WranglerDev | undefined;
+let stopping = false;
+
+async function shutdown(code: number): Promise<never> {
+	if (!stopping) {
+		stopping = true;
+		say("stopping…");
+		await worker?.stop().catch(() => {});
+		await stack?.stop().catch(() => {});
+		forgetDevStack();
+	}
+	process.exit(code);
+}
+
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+
+try {
+	const port = portFromEnv("PORT", 8787);
+	await assertPortFree(port, "the Worker (wrangler dev)");
+	const databaseUrl = process.env.DATABASE_URL || undefined;
+	say(databaseUrl ? "using the Postgres named by DATABASE_URL" : "starting the embedded Postgres (PGlite)…");
+	stack = await startDatabaseStack({
+		databaseUrl,
+		dataDir: pgliteDir,
+		dbPort: portFromEnv("PGLITE_PORT", 54329),
+		proxyPort: portFromEnv("DB_PROXY_PORT", 54330),
+		log: say,
+	});
+	announceDevStack(stack.databaseUrl);
+
+	const seed = await seedDemoCatalog(stack.databaseUrl, { mode: "if-empty" });
+	say(
+		seed.seeded ? `seeded the demo catalog: ${seed.products} products, ${seed.variants} variants` : "catalog already present; not seeding",
+	);
+
+	say("starting wrangler dev…");
+	worker = await startWranglerDev({
+		port,
+		vars: { DATABASE_URL: stack.databaseUrl, DATABASE_WS_PROXY: stack.wsProxy },
+		persistTo: path.join(dataDir, "wrangler"),
+		inheritOutput: true,
+		readyTimeoutMs: 120_000,
+	});
+	worker.child.once("exit", (code) => {
+		if (!stopping) {
+			say(`wrangler dev exited (${code ?? "signal"})`);
+			void shutdown(code ?? 1);
+		}
+	});
+	say(`ready: API ${worker.url}/v1  ·  docs ${worker.url}/docs  ·  health ${worker.url}/v1/health/ready`);
+	say("press Ctrl-C to stop");
+} catch (err) {
+	console.error(`\x1b[31m[dev] ${err instanceof Error ? err.message : String(err)}\x1b[0m`);
+	await shutdown(1);
+}

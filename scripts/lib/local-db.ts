@@ -1,0 +1,51 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { type DatabaseStack, startDatabaseStack } from "./stack.ts";
+import { projectRoot } from "./wrangler-dev.ts";
+
+export const dataDir = path.join(projectRoot, ".data");
+export const pgliteDir = path.join(dataDir, "pglite");
+const stackFile = path.join(dataDir, "dev-stack.json");
+
+/** Tells the db:* scripts where a running `npm run dev` serves its database. */
+export function announceDevStack(databaseUrl: string): void {
+	writeFileSync(stackFile, JSON.stringify({ pid: process.pid, databaseUrl }));
+}
+
+/** Removes the announcement, if it is this process's own. */
+export function forgetDevStack(): void {
+	try {
+		const { pid } = JSON.parse(readFileSync(stackFile, "utf8")) as { pid: number };
+		if (pid === process.pid) rmSync(stackFile, { force: true });
+	} catch {
+		// nothing announced
+	}
+}
+
+function runningDevStackUrl(): string | undefined {
+	if (!existsSync(stackFile)) return undefined;
+	try {
+		const { pid, databaseUrl } = JSON.parse(readFileSync(stackFile, "utf8")) as { pid: number; databaseUrl: string };
+		process.kill(pid, 0);
+		return databaseUrl;
+	} catch {
+		return undefined;
+	}
+}
+
+/**
+ * The database a db:* script should work on: DATABASE_URL if set, else the
+ * embedded database of a running `npm run dev`, else the embedded database's
+ * files opened just for this script (PGlite allows one process per folder).
+ */
+export async function openDatabaseForScript(log: (line: string) => void): Promise<DatabaseStack> {
+	const url = process.env.DATABASE_URL || runningDevStackUrl();
+	return await startDatabaseStack({
+		databaseUrl: url,
+		dataDir: pgliteDir,
+		dbPort: 0,
+		proxyPort: 0,
+		migrate: false,
+		log,
+	});
+}
