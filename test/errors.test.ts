@@ -44,7 +44,8 @@ const probe = createRouter()
 			extensions: { lines: [{ sku: "A", short: 2 }] },
 		});
 	})
-	.get("/db", async (c) => c.json({ rows: (await c.get("database").primary.execute(sql`select 1 as one`)).rows }));
+	.get("/db", async (c) => c.json({ rows: (await c.get("database").primary.execute(sql`select 1 as one`)).rows }))
+	.get("/db-read", async (c) => c.json({ rows: (await c.get("database").read.execute(sql`select 1 as one`)).rows }));
 const app = createApp((root) => root.route("/v1/probe", probe));
 
 const postJson = (body: BodyInit, headers: Record<string, string> = { "content-type": "application/json" }) => ({
@@ -148,6 +149,13 @@ describe("problem+json for faults", () => {
 		expect(down.status).toBe(503);
 		expect((await problemOf(down)).code).toBe("database_unavailable");
 		expect(down.headers.get("retry-after")).toBe("5");
+	});
+
+	it("sends catalog reads to DATABASE_READ_URL when set, and to the primary otherwise", async () => {
+		const unreachable = "postgres://postgres@127.0.0.1:1/replica";
+		expect((await callWith(app, "/v1/probe/db-read")).status).toBe(200);
+		expect((await callWith(app, "/v1/probe/db-read", {}, { DATABASE_READ_URL: unreachable })).status).toBe(503);
+		expect((await callWith(app, "/v1/probe/db", {}, { DATABASE_READ_URL: unreachable })).status).toBe(200);
 	});
 
 	it("keeps the Worker's own routes unaffected by the probe app", async () => {
