@@ -14,6 +14,7 @@ export default defineConfig({
 				bindings: {
 					DATABASE_URL: inject<string>("databaseUrl"),
 					DATABASE_WS_PROXY: inject<string>("databaseWsProxy"),
+					JWT_KEYS: inject<string>("jwtKeys"),
 					CORS_ORIGINS: "http://localhost:8787,https://shop.test",
 				},
 			},

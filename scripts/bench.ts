@@ -14,7 +14,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
-import { baseline, type Scenario, scenarios } from "../bench/scenarios.ts";
+import { baseline, type RequestRewriter, type Scenario, scenarios } from "../bench/scenarios.ts";
+import { generateKeySet } from "./lib/jwt-keys.ts";
 import { freePort } from "./lib/ports.ts";
 import { seedDemoCatalog } from "./lib/seed.ts";
 import { startDatabaseStack } from "./lib/stack.ts";
@@ -35,12 +36,13 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim());
 const log = (line: string) => console.log(`[bench] ${line}`);
 
-async function measure(url: string, scenario: Scenario, seconds: number): Promise<Measurement> {
+async function measure(url: string, scenario: Scenario, seconds: number, rewrite?: RequestRewriter): Promise<Measurement> {
 	const result = await autocannon({
 		url: `${url}${scenario.path}`,
 		method: scenario.method ?? "GET",
 		headers: scenario.headers,
 		body: scenario.body,
+		requests: rewrite ? [{ setupRequest: rewrite }] : undefined,
 		connections,
 		pipelining: 1,
 		duration: seconds,
@@ -66,16 +68,18 @@ try {
 	log("starting wrangler dev…");
 	worker = await startWranglerDev({
 		port,
-		vars: { DATABASE_URL: stack.databaseUrl, DATABASE_WS_PROXY: stack.wsProxy },
+		vars: { DATABASE_URL: stack.databaseUrl, DATABASE_WS_PROXY: stack.wsProxy, JWT_KEYS: await generateKeySet(1) },
 		persistTo: path.join(projectRoot, ".data", "bench-wrangler"),
 	});
 	const selected = scenarios.filter((s) => !only || only.includes(s.name));
 	log(`${selected.length} scenarios + baseline, ${duration}s each, ${connections} connections, no pipelining`);
 
-	for (const scenario of [baseline, ...selected]) await measure(worker.url, scenario, 1); // warm-up
+	const rewriters = new Map<string, RequestRewriter | undefined>();
+	for (const scenario of selected) rewriters.set(scenario.name, await scenario.prepare?.(worker.url));
+	for (const scenario of [baseline, ...selected]) await measure(worker.url, scenario, 1, rewriters.get(scenario.name)); // warm-up
 	const first = await measure(worker.url, baseline, duration);
 	const measured: Measurement[] = [];
-	for (const scenario of selected) measured.push(await measure(worker.url, scenario, duration));
+	for (const scenario of selected) measured.push(await measure(worker.url, scenario, duration, rewriters.get(scenario.name)));
 	const last = await measure(worker.url, baseline, duration);
 	const baseRps = (first.requests_per_s + last.requests_per_s) / 2;
 

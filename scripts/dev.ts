@@ -5,7 +5,8 @@
  * into an empty database, then runs `wrangler dev`. Ctrl-C stops everything.
  */
 import path from "node:path";
-import { announceDevStack, dataDir, forgetDevStack, pgliteDir } from "./lib/local-db.ts";
+import { ensureDevAdmin } from "./lib/admins.ts";
+import { announceDevStack, dataDir, devJwtKeys, forgetDevStack, pgliteDir } from "./lib/local-db.ts";
 import { assertPortFree } from "./lib/ports.ts";
 import { seedDemoCatalog } from "./lib/seed.ts";
 import { type DatabaseStack, startDatabaseStack } from "./lib/stack.ts";
@@ -57,11 +58,12 @@ try {
 	say(
 		seed.seeded ? `seeded the demo catalog: ${seed.products} products, ${seed.variants} variants` : "catalog already present; not seeding",
 	);
+	const admin = await ensureDevAdmin(stack.databaseUrl);
 
 	say("starting wrangler dev…");
 	worker = await startWranglerDev({
 		port,
-		vars: { DATABASE_URL: stack.databaseUrl, DATABASE_WS_PROXY: stack.wsProxy },
+		vars: { DATABASE_URL: stack.databaseUrl, DATABASE_WS_PROXY: stack.wsProxy, JWT_KEYS: await devJwtKeys() },
 		persistTo: path.join(dataDir, "wrangler"),
 		inheritOutput: true,
 		readyTimeoutMs: 120_000,
@@ -73,6 +75,7 @@ try {
 		}
 	});
 	say(`ready: API ${worker.url}/v1  ·  docs ${worker.url}/docs  ·  health ${worker.url}/v1/health/ready`);
+	say(`development admin: ${admin.email} / ${admin.password}  (POST /v1/auth/login)`);
 	say("press Ctrl-C to stop");
 } catch (err) {
 	console.error(`\x1b[31m[dev] ${err instanceof Error ? err.message : String(err)}\x1b[0m`);

@@ -1,11 +1,13 @@
 import pg from "pg";
 import type { TestProject } from "vitest/node";
+import { generateKeySet } from "../scripts/lib/jwt-keys.ts";
 import { startDatabaseStack } from "../scripts/lib/stack.ts";
 
 declare module "vitest" {
 	interface ProvidedContext {
 		databaseUrl: string;
 		databaseWsProxy: string;
+		jwtKeys: string;
 	}
 }
 
@@ -54,6 +56,7 @@ export default async function setup(project: TestProject) {
 	});
 	project.provide("databaseUrl", stack.databaseUrl);
 	project.provide("databaseWsProxy", stack.wsProxy);
+	project.provide("jwtKeys", await generateKeySet(1));
 	return async () => {
 		await stack.stop();
 		await scratch?.drop();

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { type DatabaseStack, startDatabaseStack } from "./stack.ts";
 import { projectRoot } from "./wrangler-dev.ts";
@@ -48,4 +48,19 @@ export async function openDatabaseForScript(log: (line: string) => void): Promis
 		migrate: false,
 		log,
 	});
+}
+
+const devKeysFile = path.join(dataDir, "dev-jwt-keys.json");
+
+/**
+ * The development JWT_KEYS: generated on first run and kept in .data/, so
+ * tokens survive restarts of `npm run dev`. Never used outside development.
+ */
+export async function devJwtKeys(): Promise<string> {
+	if (existsSync(devKeysFile)) return readFileSync(devKeysFile, "utf8");
+	const { generateKeySet } = await import("./jwt-keys.ts");
+	const keys = await generateKeySet(1);
+	mkdirSync(dataDir, { recursive: true });
+	writeFileSync(devKeysFile, keys, { mode: 0o600 });
+	return keys;
 }

@@ -4,6 +4,7 @@ import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { secureHeaders } from "hono/secure-headers";
+import { KeyConfigurationError } from "../auth/keys.ts";
 import { isDatabaseUnavailable } from "../db/client.ts";
 import { AppError, fieldErrors, makeProblem, type Problem, problemJson } from "./lib/problem.ts";
 import { limitBodySize, requireJsonBodies } from "./middleware/body-guards.ts";
@@ -48,6 +49,13 @@ export function handleError(err: Error, c: Context<AppEnv>): Response {
 		const status = err.status;
 		const code = status === 400 ? "malformed_request" : `http_${status}`;
 		return respond(c, makeProblem(status, code, err.message || "Request refused", { requestId }));
+	}
+	if (err instanceof KeyConfigurationError) {
+		logError(c, "auth_misconfigured", err);
+		return respond(
+			c,
+			makeProblem(503, "auth_unavailable", "Service temporarily unavailable", { detail: "Sign-in is not available right now.", requestId }),
+		);
 	}
 	if (isDatabaseUnavailable(err)) {
 		logError(c, "database_unavailable", err);

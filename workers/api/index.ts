@@ -1,9 +1,17 @@
+import { adminRouter } from "./admin/admin.index.ts";
 import { createApp } from "./app.ts";
+import { auth } from "./auth/auth.index.ts";
 import { health } from "./health/health.index.ts";
+import { meRouter } from "./me/me.index.ts";
 import { mountOpenApi } from "./openapi.ts";
+import { wellKnown } from "./well-known.ts";
 
 /** The whole HTTP surface: every v1 resource router, plus the OpenAPI document and reference. */
 export const app = createApp((root) => {
 	root.route("/v1", health);
+	root.route("/v1", auth);
+	root.route("/v1", meRouter);
+	root.route("/v1", adminRouter);
+	root.route("/", wellKnown);
 	mountOpenApi(root);
 });

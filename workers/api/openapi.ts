@@ -4,6 +4,11 @@ import type { AppEnv } from "./types.ts";
 
 /** Serves the OpenAPI 3.1 document built from the route schemas, and an interactive reference. */
 export function mountOpenApi(app: OpenAPIHono<AppEnv>): void {
+	app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+		type: "http",
+		scheme: "bearer",
+		bearerFormat: "JWT (ES256), from /v1/auth/login",
+	});
 	app.doc31("/openapi.json", (c) => ({
 		openapi: "3.1.0",
 		info: {

@@ -1,3 +1,4 @@
+import type { AccessClaims } from "../auth/tokens.ts";
 import type { Database } from "../db/client.ts";
 
 /** Hono generics shared by every router: the Worker's bindings and per-request variables. */
@@ -6,5 +7,7 @@ export interface AppEnv {
 	Variables: {
 		requestId: string;
 		database: Database;
+		/** Set by `requireUser()`/`requireAdmin()`: the verified bearer of the access token. */
+		auth: AccessClaims;
 	};
 }

@@ -111,3 +111,9 @@ export function isDatabaseUnavailable(err: unknown): boolean {
 	}
 	return false;
 }
+
+/** A transaction handle, for functions that must run inside the caller's transaction. */
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+/** Either a database or a transaction: for helpers that can run inside or outside one. */
+export type Executor = Db | Tx;

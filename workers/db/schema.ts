@@ -9,6 +9,7 @@ import { sql } from "drizzle-orm";
 import {
 	type AnyPgColumn,
 	bigserial,
+	boolean,
 	char,
 	check,
 	index,
@@ -25,6 +26,96 @@ const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull(
 const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
 
 export const productStatus = pgEnum("product_status", ["draft", "active", "archived"]);
+export const userRole = pgEnum("user_role", ["customer", "admin"]);
+export const accountTokenKind = pgEnum("account_token_kind", ["verify_email", "password_reset"]);
+
+/**
+ * Shoppers and admins. `email` is stored normalised (trimmed, lower-case), so
+ * the unique index makes addresses unique regardless of letter case.
+ * `password_hash` is a PHC-style string naming its algorithm and parameters.
+ */
+export const users = pgTable(
+	"users",
+	{
+		id: text("id").primaryKey(),
+		email: text("email").notNull(),
+		emailVerifiedAt: timestamp("email_verified_at", { withTimezone: true }),
+		passwordHash: text("password_hash").notNull(),
+		name: text("name").notNull(),
+		role: userRole("role").notNull().default("customer"),
+		abandonedCartEmails: boolean("abandoned_cart_emails").notNull().default(true),
+		createdAt: createdAt(),
+		updatedAt: updatedAt(),
+	},
+	(t) => [uniqueIndex("users_email_key").on(t.email), check("users_email_lower", sql`${t.email} = lower(${t.email})`)],
+);
+
+/**
+ * Opaque refresh tokens, stored as SHA-256 hashes. Each use rotates the token
+ * inside its family; presenting a token that was already rotated means it was
+ * copied, and the whole family is revoked.
+ */
+export const refreshTokens = pgTable(
+	"refresh_tokens",
+	{
+		id: text("id").primaryKey(),
+		userId: text("user_id")
+			.notNull()
+			.references(() => users.id, { onDelete: "cascade" }),
+		familyId: text("family_id").notNull(),
+		tokenHash: text("token_hash").notNull(),
+		expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+		rotatedAt: timestamp("rotated_at", { withTimezone: true }),
+		revokedAt: timestamp("revoked_at", { withTimezone: true }),
+		revokedReason: text("revoked_reason"),
+		createdAt: createdAt(),
+	},
+	(t) => [
+		uniqueIndex("refresh_tokens_hash_key").on(t.tokenHash),
+		index("refresh_tokens_family_idx").on(t.familyId),
+		index("refresh_tokens_user_idx").on(t.userId),
+	],
+);
+
+/** Single-use, expiring tokens sent by e-mail (verification, password reset), stored hashed. */
+export const accountTokens = pgTable(
+	"account_tokens",
+	{
+		id: text("id").primaryKey(),
+		userId: text("user_id")
+			.notNull()
+			.references(() => users.id, { onDelete: "cascade" }),
+		kind: accountTokenKind("kind").notNull(),
+		tokenHash: text("token_hash").notNull(),
+		expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+		usedAt: timestamp("used_at", { withTimezone: true }),
+		createdAt: createdAt(),
+	},
+	(t) => [uniqueIndex("account_tokens_hash_key").on(t.tokenHash), index("account_tokens_user_idx").on(t.userId, t.kind)],
+);
+
+/** A shopper's saved addresses; only their owner can read or change them. */
+export const addresses = pgTable(
+	"addresses",
+	{
+		id: text("id").primaryKey(),
+		userId: text("user_id")
+			.notNull()
+			.references(() => users.id, { onDelete: "cascade" }),
+		name: text("name").notNull(),
+		line1: text("line1").notNull(),
+		line2: text("line2"),
+		city: text("city").notNull(),
+		region: text("region"),
+		postalCode: text("postal_code").notNull(),
+		country: char("country", { length: 2 }).notNull(),
+		phone: text("phone"),
+		isDefault: boolean("is_default").notNull().default(false),
+		createdAt: createdAt(),
+		updatedAt: updatedAt(),
+	},
+	(t) => [index("addresses_user_idx").on(t.userId)],
+);
 
 export const categories = pgTable(
 	"categories",

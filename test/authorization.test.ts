@@ -1,0 +1,125 @@
+import { eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { Database } from "../workers/db/client.ts";
+import { deadLetters, users } from "../workers/db/schema.ts";
+import { authed, env, PASSWORD, post, registerShopper, type Session } from "./accounts-helpers.ts";
+import { call, problemOf } from "./helpers.ts";
+
+const address = {
+	name: "Ana Lima",
+	line1: "Rua das Flores 12",
+	city: "Porto",
+	postal_code: "4050-262",
+	country: "pt",
+};
+
+async function makeAdmin(session: Session): Promise<Session> {
+	const db = new Database(env);
+	try {
+		await db.primary.update(users).set({ role: "admin" }).where(eq(users.id, session.user.id));
+	} finally {
+		await db.close();
+	}
+	const res = await post("/v1/auth/login", { email: session.user.email, password: PASSWORD });
+	return (await res.json()) as Session;
+}
+
+describe("own data only (I6)", () => {
+	it("keeps addresses private: another user gets 404 on read, change and delete", async () => {
+		const ana = await registerShopper();
+		const bob = await registerShopper();
+		const created = await call("/v1/me/addresses", authed(ana.access_token, { method: "POST", body: JSON.stringify(address) }));
+		expect(created.status).toBe(201);
+		const addr = (await created.json()) as { id: string; country: string; is_default: boolean };
+		expect(addr).toMatchObject({ country: "PT", is_default: true });
+
+		const bobsList = (await (await call("/v1/me/addresses", authed(bob.access_token))).json()) as { data: unknown[] };
+		expect(bobsList.data).toEqual([]);
+		const patch = await call(
+			`/v1/me/addresses/${addr.id}`,
+			authed(bob.access_token, { method: "PATCH", body: JSON.stringify({ city: "Lisboa" }) }),
+		);
+		expect(patch.status).toBe(404);
+		const del = await call(`/v1/me/addresses/${addr.id}`, authed(bob.access_token, { method: "DELETE" }));
+		expect(del.status).toBe(404);
+
+		const anas = (await (await call("/v1/me/addresses", authed(ana.access_token))).json()) as { data: { city: string }[] };
+		expect(anas.data.map((a) => a.city)).toEqual(["Porto"]);
+	});
+
+	it("keeps a single default address", async () => {
+		const ana = await registerShopper();
+		const add = (body: object) => call("/v1/me/addresses", authed(ana.access_token, { method: "POST", body: JSON.stringify(body) }));
+		const first = (await (await add(address)).json()) as { id: string };
+		const second = (await (await add({ ...address, city: "Braga", is_default: true })).json()) as { id: string; is_default: boolean };
+		expect(second.is_default).toBe(true);
+		const list = (await (await call("/v1/me/addresses", authed(ana.access_token))).json()) as {
+			data: { id: string; is_default: boolean }[];
+		};
+		expect(list.data.map((a) => [a.id, a.is_default])).toEqual([
+			[second.id, true],
+			[first.id, false],
+		]);
+	});
+
+	it("validates addresses and rejects unknown fields", async () => {
+		const ana = await registerShopper();
+		const res = await call(
+			"/v1/me/addresses",
+			authed(ana.access_token, { method: "POST", body: JSON.stringify({ ...address, country: "Portugal", user_id: "usr_other" }) }),
+		);
+		expect(res.status).toBe(400);
+		const paths = ((await problemOf(res)).errors as { path: string }[]).map((e) => e.path).sort();
+		expect(paths).toEqual(["body", "body.country"]);
+	});
+});
+
+describe("admin routes (BFLA)", () => {
+	it("refuses customers with 403 and anonymous callers with 401", async () => {
+		const customer = await registerShopper();
+		const res = await call("/v1/admin/dead-letters", authed(customer.access_token));
+		expect(res.status).toBe(403);
+		expect((await problemOf(res)).code).toBe("forbidden");
+		expect((await call("/v1/admin/dead-letters")).status).toBe(401);
+	});
+
+	it("lets an admin list dead letters, and a demoted admin loses access at once", async () => {
+		const admin = await makeAdmin(await registerShopper());
+		const ok = await call("/v1/admin/dead-letters?queue=orders&limit=5", authed(admin.access_token));
+		expect(ok.status).toBe(200);
+
+		const db = new Database(env);
+		try {
+			await db.primary.update(users).set({ role: "customer" }).where(eq(users.id, admin.user.id));
+		} finally {
+			await db.close();
+		}
+		expect((await call("/v1/admin/dead-letters", authed(admin.access_token))).status).toBe(403);
+	});
+
+	it("replays a dead letter once onto its queue", async () => {
+		const admin = await makeAdmin(await registerShopper());
+		const db = new Database(env);
+		let id: number;
+		try {
+			const [row] = await db.primary
+				.insert(deadLetters)
+				.values({
+					queue: "notifications",
+					messageId: `m-${crypto.randomUUID()}`,
+					body: { id: "evt", type: "x.y", occurred_at: new Date().toISOString(), data: {} },
+					attempts: 9,
+				})
+				.returning();
+			id = row?.id as number;
+		} finally {
+			await db.close();
+		}
+		const first = await call(`/v1/admin/dead-letters/${id}/replay`, authed(admin.access_token, { method: "POST" }));
+		expect(first.status).toBe(202);
+		expect(((await first.json()) as { replayed_at: string | null }).replayed_at).not.toBeNull();
+		const second = await call(`/v1/admin/dead-letters/${id}/replay`, authed(admin.access_token, { method: "POST" }));
+		expect(second.status).toBe(409);
+		expect((await call("/v1/admin/dead-letters/999999999/replay", authed(admin.access_token, { method: "POST" }))).status).toBe(404);
+	});
+});

@@ -1,0 +1,177 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import { eq, sql } from "drizzle-orm";
+import { consumeAccountToken, createAccountToken } from "../../auth/account-tokens.ts";
+import { normalizeEmail } from "../../auth/email.ts";
+import { hashPassword, verifyDummy, verifyPassword } from "../../auth/password.ts";
+import { limitAuthAttempt } from "../../auth/rate-limit.ts";
+import { revokeAllSessions, revokeSessionOf, rotateSession, startSession } from "../../auth/sessions.ts";
+import { isUniqueViolation, publicUser } from "../../auth/users.ts";
+import { Database } from "../../db/client.ts";
+import { users } from "../../db/schema.ts";
+import { newId } from "../../domain/ids.ts";
+import { queueNotification } from "../../queues/producers.ts";
+import { AppError } from "../lib/problem.ts";
+import type { AppEnv } from "../types.ts";
+import type { login, logout, passwordReset, passwordResetConfirm, refresh, register, verifyEmail } from "./auth.routes.ts";
+
+const invalidCredentials = () =>
+	new AppError(401, "invalid_credentials", "Invalid credentials", { detail: "The e-mail address or the password is wrong." });
+
+const invalidToken = () =>
+	new AppError(400, "invalid_token", "Invalid token", { detail: "The link is invalid, expired or was already used." });
+
+/**
+ * Creates the account, its verification token and the verification e-mail
+ * event in one transaction: the event is queued before the commit, so either
+ * all of it happens or (queue or database down) none of it does.
+ */
+export const registerHandler: RouteHandler<typeof register, AppEnv> = async (c) => {
+	const body = c.req.valid("json");
+	const email = normalizeEmail(body.email);
+	await limitAuthAttempt(c, "register", email);
+	const passwordHash = await hashPassword(body.password);
+	const db = c.get("database").primary;
+	try {
+		const result = await db.transaction(async (tx) => {
+			const [user] = await tx
+				.insert(users)
+				.values({ id: newId("usr"), email, name: body.name, passwordHash })
+				.returning();
+			if (!user) throw new Error("insert returned no row");
+			const verification = await createAccountToken(tx, user.id, "verify_email");
+			await queueNotification(c.env, `verify_email:${user.id}:${verification.expiresAt.getTime()}`, "account.verify_email", {
+				user_id: user.id,
+				email: user.email,
+				name: user.name,
+				token: verification.token,
+				expires_at: verification.expiresAt.toISOString(),
+			});
+			const tokens = await startSession(tx, c.env, user);
+			return { user: publicUser(user), ...tokens };
+		});
+		return c.json(result, 201);
+	} catch (err) {
+		if (isUniqueViolation(err)) {
+			throw new AppError(409, "email_taken", "E-mail already registered", { detail: "An account with this e-mail address exists." });
+		}
+		throw err;
+	}
+};
+
+/**
+ * Unknown e-mail and wrong password get the same answer after the same work:
+ * an unknown address still pays for one full password verification.
+ */
+export const loginHandler: RouteHandler<typeof login, AppEnv> = async (c) => {
+	const body = c.req.valid("json");
+	const email = normalizeEmail(body.email);
+	await limitAuthAttempt(c, "login", email);
+	const db = c.get("database").primary;
+	const [user] = await db.select().from(users).where(eq(users.email, email));
+	if (!user) {
+		await verifyDummy(body.password);
+		throw invalidCredentials();
+	}
+	const check = await verifyPassword(body.password, user.passwordHash);
+	if (!check.ok) throw invalidCredentials();
+	if (check.needsRehash) {
+		// Upgrading the stored hash is best effort: a failure here must not fail the sign-in.
+		const upgraded = await hashPassword(body.password);
+		await db
+			.update(users)
+			.set({ passwordHash: upgraded, updatedAt: sql`now()` })
+			.where(eq(users.id, user.id))
+			.catch(() => {});
+	}
+	const tokens = await startSession(db, c.env, user);
+	return c.json({ user: publicUser(user), ...tokens }, 200);
+};
+
+export const refreshHandler: RouteHandler<typeof refresh, AppEnv> = async (c) => {
+	const { refresh_token } = c.req.valid("json");
+	return c.json(await rotateSession(c.get("database").primary, c.env, refresh_token), 200);
+};
+
+export const logoutHandler: RouteHandler<typeof logout, AppEnv> = async (c) => {
+	const { refresh_token } = c.req.valid("json");
+	await revokeSessionOf(c.get("database").primary, refresh_token, "logout");
+	return c.body(null, 204);
+};
+
+export const verifyEmailHandler: RouteHandler<typeof verifyEmail, AppEnv> = async (c) => {
+	const { token } = c.req.valid("json");
+	const verified = await c.get("database").primary.transaction(async (tx) => {
+		const userId = await consumeAccountToken(tx, token, "verify_email");
+		if (!userId) return false;
+		await tx
+			.update(users)
+			.set({ emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, now())`, updatedAt: sql`now()` })
+			.where(eq(users.id, userId));
+		return true;
+	});
+	if (!verified) throw invalidToken();
+	return c.json({ email_verified: true as const }, 200);
+};
+
+/**
+ * Always 202 with the same body, and the lookup and e-mail happen after the
+ * answer, so neither the content nor the timing says whether the address has
+ * an account. The cost: if the queue is down the request still succeeds and
+ * the shopper asks again.
+ */
+export const passwordResetHandler: RouteHandler<typeof passwordReset, AppEnv> = async (c) => {
+	const email = normalizeEmail(c.req.valid("json").email);
+	await limitAuthAttempt(c, "password_reset", email);
+	const requestId = c.get("requestId");
+	// The request's own pool is closed as soon as the answer is sent, so the
+	// background work opens and closes its own.
+	const background = new Database(c.env);
+	c.executionCtx.waitUntil(
+		(async () => {
+			const db = background.primary;
+			const [user] = await db.select({ id: users.id, email: users.email, name: users.name }).from(users).where(eq(users.email, email));
+			if (!user) return;
+			await db.transaction(async (tx) => {
+				const reset = await createAccountToken(tx, user.id, "password_reset");
+				await queueNotification(c.env, `password_reset:${user.id}:${reset.expiresAt.getTime()}`, "account.password_reset", {
+					user_id: user.id,
+					email: user.email,
+					name: user.name,
+					token: reset.token,
+					expires_at: reset.expiresAt.toISOString(),
+				});
+			});
+		})()
+			.catch((err: unknown) => {
+				console.error(
+					JSON.stringify({
+						level: "error",
+						msg: "password_reset_failed",
+						request_id: requestId,
+						error_name: err instanceof Error ? err.name : typeof err,
+					}),
+				);
+			})
+			.finally(() => background.close()),
+	);
+	return c.json({ status: "accepted" as const }, 202);
+};
+
+export const passwordResetConfirmHandler: RouteHandler<typeof passwordResetConfirm, AppEnv> = async (c) => {
+	const { token, password } = c.req.valid("json");
+	await limitAuthAttempt(c, "password_reset_confirm");
+	const passwordHash = await hashPassword(password);
+	const changed = await c.get("database").primary.transaction(async (tx) => {
+		const userId = await consumeAccountToken(tx, token, "password_reset");
+		if (!userId) return false;
+		// Receiving the reset e-mail proves the address, so it counts as verified too.
+		await tx
+			.update(users)
+			.set({ passwordHash, emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, now())`, updatedAt: sql`now()` })
+			.where(eq(users.id, userId));
+		await revokeAllSessions(tx, userId, "password_reset");
+		return true;
+	});
+	if (!changed) throw invalidToken();
+	return c.body(null, 204);
+};

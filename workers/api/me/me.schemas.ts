@@ -1,0 +1,65 @@
+import { z } from "@hono/zod-openapi";
+
+export const MAX_ADDRESSES = 20;
+
+export const UpdateMeBody = z
+	.object({
+		name: z.string().trim().min(1).max(100).optional(),
+		abandoned_cart_emails: z.boolean().optional().openapi({ description: "Opt in or out of abandoned-cart reminders" }),
+	})
+	.strict()
+	.openapi("UpdateMeRequest");
+
+const addressFields = {
+	name: z.string().trim().min(1).max(100),
+	line1: z.string().trim().min(1).max(200),
+	line2: z.string().trim().max(200).nullable().optional(),
+	city: z.string().trim().min(1).max(100),
+	region: z.string().trim().max(100).nullable().optional(),
+	postal_code: z.string().trim().min(1).max(20),
+	country: z
+		.string()
+		.regex(/^[A-Za-z]{2}$/, "Use an ISO 3166-1 alpha-2 country code.")
+		.transform((code) => code.toUpperCase())
+		.openapi({ example: "PT" }),
+	phone: z
+		.string()
+		.trim()
+		.regex(/^\+?[0-9 ()-]{4,30}$/, "Use digits, spaces, brackets and dashes, optionally starting with +.")
+		.nullable()
+		.optional(),
+	is_default: z.boolean().optional(),
+};
+
+export const AddressBody = z.object(addressFields).strict().openapi("AddressRequest");
+
+export const AddressPatchBody = z
+	.object(addressFields)
+	.partial()
+	.strict()
+	.refine((body) => Object.keys(body).length > 0, "Send at least one field to change.")
+	.openapi("AddressPatchRequest");
+
+export const AddressSchema = z
+	.object({
+		id: z.string().openapi({ example: "addr_9q0x7v3b6n1c5d4f8k2m" }),
+		name: z.string(),
+		line1: z.string(),
+		line2: z.string().nullable(),
+		city: z.string(),
+		region: z.string().nullable(),
+		postal_code: z.string(),
+		country: z.string(),
+		phone: z.string().nullable(),
+		is_default: z.boolean(),
+		created_at: z.string(),
+		updated_at: z.string(),
+	})
+	.openapi("Address");
+
+export const AddressIdParam = z.object({
+	id: z
+		.string()
+		.max(64)
+		.openapi({ param: { name: "id", in: "path" }, example: "addr_9q0x7v3b6n1c5d4f8k2m" }),
+});

@@ -1,0 +1,38 @@
+import { eq } from "drizzle-orm";
+import type { MiddlewareHandler } from "hono";
+import { unauthorized, verifyAccessToken } from "../../auth/tokens.ts";
+import { users } from "../../db/schema.ts";
+import { AppError } from "../lib/problem.ts";
+import type { AppEnv } from "../types.ts";
+
+const BEARER = /^Bearer ([\w-]+\.[\w-]+\.[\w-]*)$/;
+
+/** Admits requests with a valid access token and puts its claims on `c.var.auth`. */
+export function requireUser(): MiddlewareHandler<AppEnv> {
+	return async (c, next) => {
+		const header = c.req.header("authorization");
+		if (!header) throw unauthorized("Send an access token: Authorization: Bearer <token>.");
+		const token = BEARER.exec(header)?.[1];
+		if (!token) throw unauthorized("The Authorization header must be 'Bearer <access token>'.");
+		c.set("auth", await verifyAccessToken(c.env, token));
+		await next();
+	};
+}
+
+/**
+ * The one guard in front of every admin route. The token's role claim is a
+ * hint; the role is re-read from Postgres so that a demoted admin loses access
+ * at once rather than when the token expires.
+ */
+export function requireAdmin(): MiddlewareHandler<AppEnv> {
+	const user = requireUser();
+	return (c, next) =>
+		user(c, async () => {
+			const auth = c.get("auth");
+			const forbidden = new AppError(403, "forbidden", "Forbidden", { detail: "This route requires the admin role." });
+			if (auth.role !== "admin") throw forbidden;
+			const [row] = await c.get("database").primary.select({ role: users.role }).from(users).where(eq(users.id, auth.userId));
+			if (row?.role !== "admin") throw forbidden;
+			await next();
+		});
+}

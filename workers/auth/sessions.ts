@@ -1,0 +1,127 @@
+import { and, eq, gt, isNull, sql } from "drizzle-orm";
+import { AppError } from "../api/lib/problem.ts";
+import type { Db, Executor } from "../db/client.ts";
+import { refreshTokens, users } from "../db/schema.ts";
+import { newId } from "../domain/ids.ts";
+import { hashToken, randomToken } from "./secrets.ts";
+import { accessTokenTtl, type Role, signAccessToken, type TokenConfig } from "./tokens.ts";
+
+export interface SessionConfig extends TokenConfig {
+	REFRESH_TOKEN_TTL_DAYS?: string;
+}
+
+/** What a successful sign-in or refresh answers. */
+export interface IssuedTokens {
+	access_token: string;
+	token_type: "Bearer";
+	expires_in: number;
+	refresh_token: string;
+	refresh_expires_in: number;
+}
+
+const DEFAULT_REFRESH_TTL_DAYS = 30;
+
+function refreshTtlSeconds(env: SessionConfig): number {
+	const days = Number.parseInt(env.REFRESH_TOKEN_TTL_DAYS ?? "", 10);
+	return (Number.isFinite(days) && days > 0 ? days : DEFAULT_REFRESH_TTL_DAYS) * 86_400;
+}
+
+async function issue(db: Executor, env: SessionConfig, user: { id: string; role: Role }, familyId: string): Promise<IssuedTokens> {
+	const refreshToken = randomToken();
+	const ttl = refreshTtlSeconds(env);
+	await db.insert(refreshTokens).values({
+		id: newId("rt"),
+		userId: user.id,
+		familyId,
+		tokenHash: await hashToken(refreshToken),
+		expiresAt: new Date(Date.now() + ttl * 1000),
+	});
+	return {
+		access_token: await signAccessToken(env, { userId: user.id, role: user.role, sessionId: familyId }),
+		token_type: "Bearer",
+		expires_in: accessTokenTtl(env),
+		refresh_token: refreshToken,
+		refresh_expires_in: ttl,
+	};
+}
+
+/** Starts a new sign-in session (a new refresh-token family) for the user. */
+export async function startSession(db: Executor, env: SessionConfig, user: { id: string; role: Role }): Promise<IssuedTokens> {
+	return await issue(db, env, user, newId("ses"));
+}
+
+const invalidRefresh = () =>
+	new AppError(401, "invalid_refresh_token", "Invalid refresh token", {
+		detail: "The refresh token is unknown, expired or revoked. Sign in again.",
+	});
+
+/**
+ * Exchanges a refresh token for a new pair. The token is claimed with one
+ * conditional update, so of two concurrent uses exactly one succeeds. A token
+ * that was already rotated is being replayed, by a thief or by the victim
+ * after a thief used it: the whole family is revoked (and stays revoked even
+ * though the request fails), and the caller must sign in again.
+ */
+export async function rotateSession(db: Db, env: SessionConfig, presented: string): Promise<IssuedTokens> {
+	const tokenHash = await hashToken(presented);
+	const outcome = await db.transaction(async (tx) => {
+		const [claimed] = await tx
+			.update(refreshTokens)
+			.set({ rotatedAt: sql`now()` })
+			.where(
+				and(
+					eq(refreshTokens.tokenHash, tokenHash),
+					isNull(refreshTokens.rotatedAt),
+					isNull(refreshTokens.revokedAt),
+					gt(refreshTokens.expiresAt, sql`now()`),
+				),
+			)
+			.returning({ userId: refreshTokens.userId, familyId: refreshTokens.familyId });
+		if (!claimed) {
+			const [seen] = await tx
+				.select({ familyId: refreshTokens.familyId, rotatedAt: refreshTokens.rotatedAt, revokedAt: refreshTokens.revokedAt })
+				.from(refreshTokens)
+				.where(eq(refreshTokens.tokenHash, tokenHash));
+			if (seen?.rotatedAt && !seen.revokedAt) {
+				await revokeFamily(tx, seen.familyId, "reuse_detected");
+				return { kind: "reused" as const };
+			}
+			return { kind: "invalid" as const };
+		}
+		const [user] = await tx.select({ id: users.id, role: users.role }).from(users).where(eq(users.id, claimed.userId));
+		if (!user) return { kind: "invalid" as const };
+		return { kind: "ok" as const, tokens: await issue(tx, env, user, claimed.familyId) };
+	});
+	if (outcome.kind === "reused") {
+		throw new AppError(401, "refresh_token_reused", "Refresh token reused", {
+			detail: "This refresh token was already used. The session has been revoked; sign in again.",
+		});
+	}
+	if (outcome.kind === "invalid") throw invalidRefresh();
+	return outcome.tokens;
+}
+
+/** Revokes every live token of a family (one sign-in session). */
+export async function revokeFamily(db: Executor, familyId: string, reason: string): Promise<void> {
+	await db
+		.update(refreshTokens)
+		.set({ revokedAt: sql`now()`, revokedReason: reason })
+		.where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
+}
+
+/** Revokes the family a presented refresh token belongs to; unknown tokens are ignored. */
+export async function revokeSessionOf(db: Db, presented: string, reason: string): Promise<void> {
+	const [row] = await db
+		.select({ familyId: refreshTokens.familyId })
+		.from(refreshTokens)
+		.where(eq(refreshTokens.tokenHash, await hashToken(presented)));
+	if (row) await revokeFamily(db, row.familyId, reason);
+}
+
+/** Revokes every session of a user, e.g. after a password reset. */
+export async function revokeAllSessions(db: Executor, userId: string, reason: string): Promise<void> {
+	await db
+		.update(refreshTokens)
+		.set({ revokedAt: sql`now()`, revokedReason: reason })
+		.where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
+}
