@@ -19,7 +19,8 @@ export interface Scenario {
 	prepare?: (baseUrl: string) => Promise<RequestRewriter | undefined>;
 }
 
-export type RequestRewriter = (request: { headers?: Record<string, string>; body?: string }) => {
+export type RequestRewriter = (request: { path?: string; headers?: Record<string, string>; body?: string }) => {
+	path?: string;
 	headers?: Record<string, string>;
 	body?: string;
 };
@@ -88,6 +89,36 @@ export const scenarios: Scenario[] = [
 		description: "unknown route answered with problem+json",
 		path: "/v1/does-not-exist",
 		expectStatus: 404,
+	},
+	{
+		name: "product",
+		description: "one product by slug, warm (memory/KV hit)",
+		path: "/v1/products/merino-base-layer-tee",
+		expectStatus: 200,
+	},
+	{
+		name: "search",
+		description: "product search with a query, warm (memory/KV hit)",
+		path: "/v1/products?q=merino&limit=20",
+		expectStatus: 200,
+	},
+	{
+		name: "search-cold",
+		description: "product search, every request a cache miss (Postgres full-text query)",
+		path: "/v1/products",
+		expectStatus: 200,
+		prepare: async () => {
+			// A distinct page size per request makes each one a new cache key; the words are from the demo catalog.
+			const words = ["merino", "linen", "bottle", "charger", "cotton", "steel", "wool", "ceramic", "travel", "organic"];
+			let n = 0;
+			return (request) => {
+				n++;
+				return {
+					...request,
+					path: `/v1/products?q=${words[n % words.length]}&limit=${1 + (Math.floor(n / words.length) % 100)}&sort=newest&min_price=${n}`,
+				};
+			};
+		},
 	},
 	{
 		name: "login",

@@ -1,6 +1,7 @@
 import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { generateKeySet } from "../scripts/lib/jwt-keys.ts";
+import { seedDemoCatalog } from "../scripts/lib/seed.ts";
 import { startDatabaseStack } from "../scripts/lib/stack.ts";
 
 declare module "vitest" {
@@ -54,6 +55,8 @@ export default async function setup(project: TestProject) {
 		proxyPort: 0,
 		log: (line) => console.log(`[test db] ${line}`),
 	});
+	// The demo catalog gives catalog tests a realistic crowd to search through.
+	await seedDemoCatalog(stack.databaseUrl, { mode: "upsert-missing" });
 	project.provide("databaseUrl", stack.databaseUrl);
 	project.provide("databaseWsProxy", stack.wsProxy);
 	project.provide("jwtKeys", await generateKeySet(1));

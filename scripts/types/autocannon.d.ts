@@ -8,7 +8,7 @@ declare module "autocannon" {
 		connections?: number;
 		pipelining?: number;
 		duration?: number;
-		requests?: { setupRequest?: (request: { headers?: Record<string, string>; body?: string }) => object }[] | undefined;
+		requests?: { setupRequest?: (request: { path?: string; headers?: Record<string, string>; body?: string }) => object }[] | undefined;
 	}
 	interface Result {
 		requests: { average: number; total: number };

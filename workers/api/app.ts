@@ -12,6 +12,9 @@ import { database } from "./middleware/database.ts";
 import { requestContext } from "./middleware/request-context.ts";
 import type { AppEnv } from "./types.ts";
 
+/** The one route that takes multipart bodies, with its own size cap (MEDIA_MAX_BYTES). */
+export const MEDIA_UPLOAD_PATH = /^\/v1\/admin\/products\/[^/]+\/media$/;
+
 /**
  * A router with the shared validation hook: every invalid request, whatever
  * the route, is answered with the same 400 problem+json listing field paths.
@@ -146,8 +149,8 @@ export function createApp(mount: (app: OpenAPIHono<AppEnv>) => void): OpenAPIHon
 			maxAge: 600,
 		})(c, next);
 	});
-	app.use("*", limitBodySize());
-	app.use("*", requireJsonBodies());
+	app.use("*", limitBodySize({ skip: (path) => MEDIA_UPLOAD_PATH.test(path) }));
+	app.use("*", requireJsonBodies({ allow: (path, mediaType) => mediaType === "multipart/form-data" && MEDIA_UPLOAD_PATH.test(path) }));
 	app.use("*", database());
 
 	mount(app);

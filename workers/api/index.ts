@@ -1,6 +1,7 @@
 import { adminRouter } from "./admin/admin.index.ts";
 import { createApp } from "./app.ts";
 import { auth } from "./auth/auth.index.ts";
+import { catalog } from "./catalog/catalog.index.ts";
 import { health } from "./health/health.index.ts";
 import { meRouter } from "./me/me.index.ts";
 import { mountOpenApi } from "./openapi.ts";
@@ -11,6 +12,7 @@ export const app = createApp((root) => {
 	root.route("/v1", health);
 	root.route("/v1", auth);
 	root.route("/v1", meRouter);
+	root.route("/v1", catalog);
 	root.route("/v1", adminRouter);
 	root.route("/", wellKnown);
 	mountOpenApi(root);

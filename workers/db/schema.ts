@@ -12,6 +12,7 @@ import {
 	boolean,
 	char,
 	check,
+	customType,
 	index,
 	integer,
 	jsonb,
@@ -21,6 +22,8 @@ import {
 	timestamp,
 	uniqueIndex,
 } from "drizzle-orm/pg-core";
+
+const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
@@ -141,6 +144,12 @@ export const products = pgTable(
 		status: productStatus("status").notNull().default("draft"),
 		categoryId: text("category_id").references(() => categories.id, { onDelete: "set null" }),
 		attributes: jsonb("attributes").$type<Record<string, string>>().notNull().default({}),
+		/** Full-text document: title weighted A, description B; kept by Postgres itself. */
+		search: tsvector("search")
+			.notNull()
+			.generatedAlwaysAs(
+				sql`setweight(to_tsvector('english', coalesce(title, '')), 'A') || setweight(to_tsvector('english', coalesce(description, '')), 'B')`,
+			),
 		createdAt: createdAt(),
 		updatedAt: updatedAt(),
 	},
@@ -148,6 +157,7 @@ export const products = pgTable(
 		uniqueIndex("products_slug_key").on(t.slug),
 		index("products_category_idx").on(t.categoryId),
 		index("products_status_created_idx").on(t.status, t.createdAt),
+		index("products_search_idx").using("gin", t.search),
 	],
 );
 
@@ -164,12 +174,14 @@ export const variants = pgTable(
 		priceMinor: integer("price_minor").notNull(),
 		currency: char("currency", { length: 3 }).notNull(),
 		position: integer("position").notNull().default(0),
+		/** Archived variants stay for order history but are no longer sold or shown. */
+		archivedAt: timestamp("archived_at", { withTimezone: true }),
 		createdAt: createdAt(),
 		updatedAt: updatedAt(),
 	},
 	(t) => [
 		uniqueIndex("variants_sku_key").on(t.sku),
-		index("variants_product_idx").on(t.productId),
+		index("variants_product_idx").on(t.productId, t.priceMinor),
 		check("variants_price_non_negative", sql`${t.priceMinor} >= 0`),
 		check("variants_currency_upper", sql`${t.currency} ~ '^[A-Z]{3}$'`),
 	],
@@ -210,4 +222,42 @@ export const deadLetters = pgTable(
 		replayedAt: timestamp("replayed_at", { withTimezone: true }),
 	},
 	(t) => [uniqueIndex("dead_letters_queue_message_key").on(t.queue, t.messageId)],
+);
+
+/**
+ * Product images in R2. `key` is content-addressed (SHA-256 of the bytes plus
+ * the sniffed extension), so one upload of the same bytes is one object.
+ */
+export const media = pgTable(
+	"media",
+	{
+		id: text("id").primaryKey(),
+		productId: text("product_id")
+			.notNull()
+			.references(() => products.id, { onDelete: "cascade" }),
+		key: text("key").notNull(),
+		contentType: text("content_type").notNull(),
+		bytes: integer("bytes").notNull(),
+		alt: text("alt").notNull().default(""),
+		position: integer("position").notNull().default(0),
+		createdAt: createdAt(),
+	},
+	(t) => [uniqueIndex("media_product_key").on(t.productId, t.key), index("media_product_idx").on(t.productId, t.position)],
+);
+
+/** Who changed what and when, with the state before and after: every admin write adds one row. */
+export const auditLog = pgTable(
+	"audit_log",
+	{
+		id: bigserial("id", { mode: "number" }).primaryKey(),
+		actorId: text("actor_id").notNull(),
+		action: text("action").notNull(),
+		entityType: text("entity_type").notNull(),
+		entityId: text("entity_id").notNull(),
+		before: jsonb("before"),
+		after: jsonb("after"),
+		requestId: text("request_id"),
+		createdAt: createdAt(),
+	},
+	(t) => [index("audit_log_entity_idx").on(t.entityType, t.entityId, t.createdAt), index("audit_log_actor_idx").on(t.actorId, t.createdAt)],
 );

@@ -17,9 +17,11 @@ function maxBodyBytes(env: Env): number {
  * Refuses bodies over MAX_BODY_BYTES with 413, whether or not the client sent
  * a Content-Length (chunked bodies are counted as they stream in).
  */
-export function limitBodySize(): MiddlewareHandler<AppEnv> {
-	return (c, next) =>
-		bodyLimit({
+export function limitBodySize(options: { skip?: (path: string) => boolean } = {}): MiddlewareHandler<AppEnv> {
+	return (c, next) => {
+		// Routes listed in `skip` (uploads) enforce their own, larger limit.
+		if (options.skip?.(c.req.path)) return next();
+		return bodyLimit({
 			maxSize: maxBodyBytes(c.env),
 			onError: () => {
 				throw new AppError(413, "payload_too_large", "Request body too large", {
@@ -27,6 +29,7 @@ export function limitBodySize(): MiddlewareHandler<AppEnv> {
 				});
 			},
 		})(c, next);
+	};
 }
 
 /**

@@ -1,0 +1,8 @@
+import { createRouter } from "../app.ts";
+import { getProductHandler, listCategoriesHandler, listProductsHandler } from "./catalog.handlers.ts";
+import { getProduct, listCategories, listProducts } from "./catalog.routes.ts";
+
+export const catalog = createRouter()
+	.openapi(listProducts, listProductsHandler)
+	.openapi(getProduct, getProductHandler)
+	.openapi(listCategories, listCategoriesHandler);
