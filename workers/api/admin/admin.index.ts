@@ -2,9 +2,13 @@ import { createRouter } from "../app.ts";
 import { requireAdmin } from "../middleware/auth.ts";
 import { listDeadLettersHandler, replayDeadLetterHandler } from "./dead-letters.handlers.ts";
 import { listDeadLetters, replayDeadLetter } from "./dead-letters.routes.ts";
+import { adminProductsRouter } from "./products.index.ts";
 
 const admin = createRouter();
 // One guard for every admin route, present and future.
 admin.use("/admin/*", requireAdmin());
 
-export const adminRouter = admin.openapi(listDeadLetters, listDeadLettersHandler).openapi(replayDeadLetter, replayDeadLetterHandler);
+export const adminRouter = admin
+	.openapi(listDeadLetters, listDeadLettersHandler)
+	.openapi(replayDeadLetter, replayDeadLetterHandler)
+	.route("/", adminProductsRouter);
