@@ -2,7 +2,8 @@
  * `npm run bench:hash`: what each password-hashing option costs per hash in
  * workerd. Runs bench/hash/worker.ts under `wrangler dev`; for each option it
  * times requests that hash `n` times, from Node, and subtracts an empty
- * request (workerd's own clock stands still during computation). Prints ms per
+ * request (deployed Workers freeze their clock during computation, so the
+ * timing is taken outside). Prints ms per
  * hash and the ratio to the current choice; writes bench/results/hash.json.
  */
 import { spawn } from "node:child_process";

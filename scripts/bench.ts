@@ -15,6 +15,7 @@ import { cpus } from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
 import { baseline, type RequestRewriter, type Scenario, scenarios } from "../bench/scenarios.ts";
+import { upsertAdmin } from "./lib/admins.ts";
 import { generateKeySet } from "./lib/jwt-keys.ts";
 import { freePort } from "./lib/ports.ts";
 import { seedDemoCatalog } from "./lib/seed.ts";
@@ -58,6 +59,55 @@ async function measure(url: string, scenario: Scenario, seconds: number, rewrite
 		requests: result.requests.total,
 		unexpected: answered - expected + result.errors + result.timeouts,
 	};
+}
+
+/**
+ * Cache-miss latency of the product route: an admin edit bumps the catalog
+ * version, then every active product is read once, one request at a time, so
+ * each read goes to Postgres. Latency only: misses cannot be sustained.
+ */
+async function coldProductLatency(
+	baseUrl: string,
+	databaseUrl: string,
+): Promise<{ samples: number; p50_ms: number; p99_ms: number } | undefined> {
+	if (only && !only.includes("product-cold")) return undefined;
+	const password = "bench admin passphrase";
+	const admin = await upsertAdmin(databaseUrl, { email: "bench-admin@example.test", password, resetPassword: true });
+	const login = await fetch(`${baseUrl}/v1/auth/login`, {
+		method: "POST",
+		headers: { "content-type": "application/json", "cf-connecting-ip": "10.254.0.1" },
+		body: JSON.stringify({ email: admin.email, password }),
+	});
+	const { access_token } = (await login.json()) as { access_token: string };
+	const slugs: { id: string; slug: string; title: string }[] = [];
+	for (let cursor: string | null = null, first = true; first || cursor; first = false) {
+		const page = (await (await fetch(`${baseUrl}/v1/products?limit=100${cursor ? `&cursor=${cursor}` : ""}`)).json()) as {
+			data: { id: string; slug: string; title: string }[];
+			next_cursor: string | null;
+		};
+		slugs.push(...page.data);
+		cursor = page.next_cursor;
+	}
+	const latencies: number[] = [];
+	for (let round = 0; round < 3; round++) {
+		const target = slugs[round % slugs.length];
+		if (!target) break;
+		const edit = await fetch(`${baseUrl}/v1/admin/products/${target.id}`, {
+			method: "PATCH",
+			headers: { "content-type": "application/json", authorization: `Bearer ${access_token}` },
+			body: JSON.stringify({ title: target.title }),
+		});
+		if (!edit.ok) throw new Error(`bench: admin edit answered ${edit.status}`);
+		for (const product of slugs) {
+			const started = performance.now();
+			const res = await fetch(`${baseUrl}/v1/products/${product.slug}`);
+			await res.arrayBuffer();
+			if (res.headers.get("x-catalog-cache") === "origin") latencies.push(performance.now() - started);
+		}
+	}
+	latencies.sort((a, b) => a - b);
+	const at = (q: number) => Math.round((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0) * 10) / 10;
+	return { samples: latencies.length, p50_ms: at(0.5), p99_ms: at(0.99) };
 }
 
 const stack = await startDatabaseStack({ databaseUrl: process.env.DATABASE_URL || undefined, dbPort: 0, proxyPort: 0, log });
@@ -106,6 +156,15 @@ try {
 			"Absolute figures depend on this machine; compare ratios.",
 	);
 
+	const cold = await coldProductLatency(worker.url, stack.databaseUrl);
+	if (cold) {
+		const warm = rows.find((r) => r.name === "product");
+		console.log(
+			`\nproduct, cold (first read after an admin edit, ${cold.samples} reads, one at a time): p50 ${cold.p50_ms} ms, p99 ${cold.p99_ms} ms` +
+				(warm ? ` — ${(cold.p50_ms / Math.max(warm.p50_ms, 1)).toFixed(1)}× the warm p50 under load` : ""),
+		);
+	}
+
 	const outDir = path.join(projectRoot, "bench", "results");
 	mkdirSync(outDir, { recursive: true });
 	const report = {
@@ -117,6 +176,7 @@ try {
 		connections,
 		baseline_requests_per_s: Math.round(baseRps),
 		results: rows,
+		product_cold: cold ?? null,
 	};
 	writeFileSync(path.join(outDir, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
 	log(`results written to bench/results/latest.json`);

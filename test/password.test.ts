@@ -30,6 +30,14 @@ describe("password hashing", () => {
 		expect(await verifyPassword("correct horse battery stapler", a)).toEqual({ ok: false, needsRehash: false });
 	});
 
+	it("hashes every UTF-8 byte of non-ASCII passwords (a vector computed with Node's own Argon2id)", async () => {
+		const stored = "$argon2id$v=19$m=19456,t=2,p=1$WlpaWlpaWlpaWlpaWlpaWg$1jvG5DME2jiRfkLjNiq06Rk8EHznRSllLgN/Q92nmMA";
+		expect(await verifyPassword("pässwörd-日本語", stored)).toEqual({ ok: true, needsRehash: false });
+		expect((await verifyPassword("pässwörd-日本語".normalize("NFD"), stored)).ok).toBe(true);
+		// A library that counted UTF-16 units as bytes would hash only a prefix and accept this.
+		expect((await verifyPassword("pässwörd-日本", stored)).ok).toBe(false);
+	});
+
 	it("verifies composed and decomposed forms of the same password", async () => {
 		const stored = await hashPassword("Café crème brûlée");
 		expect((await verifyPassword("Café crème brûlée".normalize("NFD"), stored)).ok).toBe(true);

@@ -1,6 +1,6 @@
 /**
  * The measurement Worker behind `npm run bench:hash`: each request runs one
- * password-hashing option `n` times. workerd's clock does not advance during
+ * password-hashing option `n` times. Deployed Workers freeze their clock during
  * computation, so the timing is taken by the Node caller around the request.
  */
 import { argon2id as nobleArgon2id } from "@noble/hashes/argon2.js";
