@@ -9,10 +9,12 @@ import { ensureDevAdmin } from "./lib/admins.ts";
 import { announceDevStack, dataDir, devJwtKeys, forgetDevStack, pgliteDir } from "./lib/local-db.ts";
 import { assertPortFree } from "./lib/ports.ts";
 import { seedDemoCatalog } from "./lib/seed.ts";
+import { seedDemoMedia } from "./lib/seed-media.ts";
 import { type DatabaseStack, startDatabaseStack } from "./lib/stack.ts";
 import { startWranglerDev, type WranglerDev } from "./lib/wrangler-dev.ts";
 
 const say = (line: string) => console.log(`\x1b[36m[dev]\x1b[0m ${line}`);
+const warn = (line: string) => console.warn(`\x1b[33m[dev] ${line}\x1b[0m`);
 
 function portFromEnv(name: string, fallback: number): number {
 	const raw = process.env[name];
@@ -74,6 +76,17 @@ try {
 			void shutdown(code ?? 1);
 		}
 	});
+	// Images go through the real upload route, so they need the running Worker and the admin. A failure only warns.
+	try {
+		const images = await seedDemoMedia(worker.url, admin.email, admin.password, stack.databaseUrl);
+		if (images.candidates === 0) say("every active product has an image; not seeding media");
+		else say(`seeded ${images.uploaded} product image${images.uploaded === 1 ? "" : "s"} into R2`);
+		if (images.failures.length > 0) {
+			warn(`${images.failures.length} product image(s) could not be uploaded, e.g. ${images.failures[0]}`);
+		}
+	} catch (err) {
+		warn(`product images not seeded: ${err instanceof Error ? err.message : String(err)}`);
+	}
 	say(`ready: API ${worker.url}/v1  ·  docs ${worker.url}/docs  ·  health ${worker.url}/v1/health/ready`);
 	say(`development admin: ${admin.email} / ${admin.password}  (POST /v1/auth/login)`);
 	say("press Ctrl-C to stop");

@@ -75,6 +75,25 @@ describe("own data only (I6)", () => {
 });
 
 describe("admin routes (BFLA)", () => {
+	it("guards every admin route of the deployed Worker, uploads included", async () => {
+		const customer = await registerShopper();
+		const form = new FormData();
+		form.set("file", new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47])]), "x.png");
+		for (const [method, path] of [
+			["GET", "/v1/admin/products"],
+			["POST", "/v1/admin/products"],
+			["PATCH", "/v1/admin/products/prod_x"],
+			["DELETE", "/v1/admin/products/prod_x"],
+			["POST", "/v1/admin/products/prod_x/media"],
+			["GET", "/v1/admin/dead-letters"],
+		] as const) {
+			const body = path.endsWith("/media") ? form : method === "GET" || method === "DELETE" ? undefined : "{}";
+			const headers = typeof body === "string" ? { "content-type": "application/json" } : undefined;
+			expect((await call(path, { method, body, headers })).status, `${method} ${path} anonymous`).toBe(401);
+			expect((await call(path, authed(customer.access_token, { method, body, headers }))).status, `${method} ${path} customer`).toBe(403);
+		}
+	});
+
 	it("refuses customers with 403 and anonymous callers with 401", async () => {
 		const customer = await registerShopper();
 		const res = await call("/v1/admin/dead-letters", authed(customer.access_token));

@@ -4,6 +4,7 @@ import { auth } from "./auth/auth.index.ts";
 import { catalog } from "./catalog/catalog.index.ts";
 import { health } from "./health/health.index.ts";
 import { meRouter } from "./me/me.index.ts";
+import { mediaRouter } from "./media/media.index.ts";
 import { mountOpenApi } from "./openapi.ts";
 import { wellKnown } from "./well-known.ts";
 
@@ -13,6 +14,7 @@ export const app = createApp((root) => {
 	root.route("/v1", auth);
 	root.route("/v1", meRouter);
 	root.route("/v1", catalog);
+	root.route("/v1", mediaRouter);
 	root.route("/v1", adminRouter);
 	root.route("/", wellKnown);
 	mountOpenApi(root);

@@ -1,4 +1,5 @@
 import { createRouter } from "../app.ts";
+import { adminMediaRouter } from "../media/media.index.ts";
 import { requireAdmin } from "../middleware/auth.ts";
 import { listDeadLettersHandler, replayDeadLetterHandler } from "./dead-letters.handlers.ts";
 import { listDeadLetters, replayDeadLetter } from "./dead-letters.routes.ts";
@@ -11,4 +12,5 @@ admin.use("/admin/*", requireAdmin());
 export const adminRouter = admin
 	.openapi(listDeadLetters, listDeadLettersHandler)
 	.openapi(replayDeadLetter, replayDeadLetterHandler)
-	.route("/", adminProductsRouter);
+	.route("/", adminProductsRouter)
+	.route("/", adminMediaRouter);
