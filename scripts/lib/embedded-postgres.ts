@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { PGlite } from "@electric-sql/pglite";
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { servePglite } from "./pglite-server.ts";
 
 export interface EmbeddedPostgres {
 	readonly url: string;
@@ -11,8 +11,9 @@ export interface EmbeddedPostgres {
 /**
  * PGlite (Postgres compiled to WASM) served over the Postgres wire protocol.
  * `dataDir` keeps data across restarts; without it the database lives in memory.
- * The socket server multiplexes connections onto PGlite's single session and
- * keeps a transaction's statements together, which is what the app needs.
+ * Our own socket server (pglite-server.ts) multiplexes connections onto
+ * PGlite's single session, giving each client the session for a whole
+ * statement batch or transaction.
  */
 export async function startEmbeddedPostgres(options: {
 	port: number;
@@ -27,22 +28,17 @@ export async function startEmbeddedPostgres(options: {
 		await releaseLock();
 		throw err;
 	}
-	const server = new PGLiteSocketServer({
-		db,
-		host: "127.0.0.1",
-		port: options.port,
-		maxConnections: options.maxConnections ?? 64,
-	});
+	let server: Awaited<ReturnType<typeof servePglite>>;
 	try {
-		await server.start();
+		server = await servePglite(db, { host: "127.0.0.1", port: options.port, maxConnections: options.maxConnections ?? 64 });
 	} catch (err) {
 		await db.close();
 		await releaseLock();
 		throw err;
 	}
-	const port = server.getServerConn().split(":").pop();
+	const port = server.port;
 	return {
-		port: Number(port),
+		port,
 		url: `postgres://postgres@127.0.0.1:${port}/postgres`,
 		stop: async () => {
 			await server.stop();

@@ -1,7 +1,6 @@
 import { createRequire } from "node:module";
 import net from "node:net";
 import type * as WsModule from "ws";
-import { TerminateDetector } from "./pg-terminate.ts";
 
 // Loaded through Node's own resolver: when this file runs inside Vitest's
 // global setup, Vite would otherwise pick ws's browser stub.
@@ -32,14 +31,7 @@ export async function startWsProxy(options: { port: number; target: { host: stri
 		}
 		const socket = net.connect({ host: options.target.host, port: options.target.port });
 		socket.setNoDelay(true);
-		const tracker = new TerminateDetector();
-		ws.on("message", (data: Buffer) => {
-			socket.write(data);
-			if (tracker.push(data)) {
-				socket.end();
-				ws.close(1000);
-			}
-		});
+		ws.on("message", (data: Buffer) => socket.write(data));
 		ws.on("close", () => socket.destroy());
 		ws.on("error", () => socket.destroy());
 		socket.on("data", (chunk) => ws.send(chunk));
