@@ -1,6 +1,8 @@
 import { env } from "cloudflare:test";
+import { eq } from "drizzle-orm";
+import { users } from "../workers/db/schema.ts";
 import worker from "../workers/index.ts";
-import { call, callWith } from "./helpers.ts";
+import { call, callWith, withDb } from "./helpers.ts";
 
 /** A client address of its own per caller, so rate limits of other tests never interfere. */
 export function randomIp(): string {
@@ -61,6 +63,13 @@ export async function callCapturingNotifications(path: string, init: RequestInit
 	const capture = capturingQueue();
 	const res = await callWith(worker, path, init, { NOTIFICATIONS_QUEUE: capture.queue });
 	return { res, sent: capture.sent };
+}
+
+/** Promotes a shopper to admin in Postgres and signs in again for a token with the admin role. */
+export async function makeAdmin(session: Session): Promise<Session> {
+	await withDb((db) => db.primary.update(users).set({ role: "admin" }).where(eq(users.id, session.user.id)));
+	const res = await post("/v1/auth/login", { email: session.user.email, password: PASSWORD });
+	return (await res.json()) as Session;
 }
 
 export { env };

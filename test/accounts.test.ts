@@ -1,12 +1,10 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { Database } from "../workers/db/client.ts";
 import { refreshTokens, users } from "../workers/db/schema.ts";
 import worker from "../workers/index.ts";
 import {
 	authed,
 	callCapturingNotifications,
-	env,
 	jsonHeaders,
 	PASSWORD,
 	post,
@@ -15,16 +13,7 @@ import {
 	type Session,
 	uniqueEmail,
 } from "./accounts-helpers.ts";
-import { call, callWith, problemOf } from "./helpers.ts";
-
-async function withDb<T>(fn: (db: Database) => Promise<T>): Promise<T> {
-	const db = new Database(env);
-	try {
-		return await fn(db);
-	} finally {
-		await db.close();
-	}
-}
+import { call, callWith, problemOf, withDb } from "./helpers.ts";
 
 describe("register, login, me", () => {
 	it("registers, signs in and reads the profile", async () => {

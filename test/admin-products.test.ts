@@ -1,8 +1,8 @@
 import { and, asc, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Database } from "../workers/db/client.ts";
-import { auditLog, users } from "../workers/db/schema.ts";
-import { authed, env, PASSWORD, post, registerShopper, type Session } from "./accounts-helpers.ts";
+import { auditLog } from "../workers/db/schema.ts";
+import { authed, env, makeAdmin, registerShopper, type Session } from "./accounts-helpers.ts";
 import { call, problemOf } from "./helpers.ts";
 
 interface Variant {
@@ -27,17 +27,6 @@ interface Product {
 	variants: Variant[];
 	created_at: string;
 	updated_at: string;
-}
-
-async function makeAdmin(session: Session): Promise<Session> {
-	const db = new Database(env);
-	try {
-		await db.primary.update(users).set({ role: "admin" }).where(eq(users.id, session.user.id));
-	} finally {
-		await db.close();
-	}
-	const res = await post("/v1/auth/login", { email: session.user.email, password: PASSWORD });
-	return (await res.json()) as Session;
 }
 
 /** A tag of its own per product: the database is shared with every other test file and the demo catalog. */

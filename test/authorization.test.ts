@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { Database } from "../workers/db/client.ts";
 import { deadLetters, users } from "../workers/db/schema.ts";
-import { authed, env, PASSWORD, post, registerShopper, type Session } from "./accounts-helpers.ts";
+import { authed, env, makeAdmin, registerShopper } from "./accounts-helpers.ts";
 import { call, problemOf } from "./helpers.ts";
 
 const address = {
@@ -12,17 +12,6 @@ const address = {
 	postal_code: "4050-262",
 	country: "pt",
 };
-
-async function makeAdmin(session: Session): Promise<Session> {
-	const db = new Database(env);
-	try {
-		await db.primary.update(users).set({ role: "admin" }).where(eq(users.id, session.user.id));
-	} finally {
-		await db.close();
-	}
-	const res = await post("/v1/auth/login", { email: session.user.email, password: PASSWORD });
-	return (await res.json()) as Session;
-}
 
 describe("own data only (I6)", () => {
 	it("keeps addresses private: another user gets 404 on read, change and delete", async () => {

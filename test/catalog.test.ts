@@ -2,11 +2,11 @@ import { env } from "cloudflare:test";
 import { and, eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { bumpCatalogVersion } from "../workers/catalog/cache.ts";
-import { Database } from "../workers/db/client.ts";
 import { categories, products, variants } from "../workers/db/schema.ts";
 import { newId } from "../workers/domain/ids.ts";
 import worker from "../workers/index.ts";
-import { call, callWith, problemOf } from "./helpers.ts";
+import { authed, makeAdmin, registerShopper } from "./accounts-helpers.ts";
+import { call, callWith, problemOf, withDb } from "./helpers.ts";
 
 interface Page {
 	data: { id: string; slug: string; title: string; category: string | null; price: { min: number; max: number }; in_stock: boolean }[];
@@ -16,15 +16,6 @@ interface Page {
 /** A made-up word no other product contains, so searches in a shared database are exact. */
 function word(): string {
 	return Array.from(crypto.getRandomValues(new Uint8Array(10)), (b) => String.fromCharCode(97 + (b % 26))).join("");
-}
-
-async function withDb<T>(fn: (db: Database) => Promise<T>): Promise<T> {
-	const db = new Database(env);
-	try {
-		return await fn(db);
-	} finally {
-		await db.close();
-	}
 }
 
 /** Inserts a product as an admin write would, including the cache-version bump. */
@@ -182,6 +173,29 @@ describe("caching", () => {
 		expect(edited.status).toBe(200);
 		expect(((await edited.json()) as { title: string }).title).toBe("Kettle, renamed");
 		expect(edited.headers.get("etag")).not.toBe(etag);
+	});
+
+	it("shows an admin's edit on the very next read, through the admin route", async () => {
+		const admin = await makeAdmin(await registerShopper());
+		const id = await addProduct({ title: `Grinder ${word()}`, prices: [4500] });
+		const before = await call(`/v1/products/${id}`);
+		const etag = before.headers.get("etag") as string;
+		const [variant] = ((await before.json()) as { variants: { sku: string }[] }).variants;
+		const patch = await call(
+			`/v1/admin/products/${id}`,
+			authed(admin.access_token, {
+				method: "PATCH",
+				body: JSON.stringify({ title: "Grinder, burr", variants: [{ sku: variant?.sku, price_minor: 3900 }] }),
+			}),
+		);
+		expect(patch.status).toBe(200);
+		const after = await call(`/v1/products/${id}`, { headers: { "if-none-match": etag } });
+		expect(after.status).toBe(200);
+		const body = (await after.json()) as { title: string; variants: { price: { amount: number } }[] };
+		expect(body.title).toBe("Grinder, burr");
+		expect(body.variants[0]?.price.amount).toBe(3900);
+		const listed = await page(`q=${encodeURIComponent("Grinder burr")}`);
+		expect(listed.data.find((p) => p.id === id)?.price.min).toBe(3900);
 	});
 
 	it("reads by slug and by id, with variants and prices", async () => {

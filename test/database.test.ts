@@ -1,17 +1,7 @@
-import { env } from "cloudflare:test";
 import { eq, like } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { Database } from "../workers/db/client.ts";
 import { deadLetters } from "../workers/db/schema.ts";
-
-async function withDb<T>(fn: (db: Database) => Promise<T>): Promise<T> {
-	const db = new Database(env);
-	try {
-		return await fn(db);
-	} finally {
-		await db.close();
-	}
-}
+import { withDb } from "./helpers.ts";
 
 describe("the database under concurrent requests", () => {
 	it("keeps concurrent statements apart: each request reads back exactly its own rows", async () => {

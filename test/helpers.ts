@@ -1,5 +1,6 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
+import { Database } from "../workers/db/client.ts";
 
 export const BASE = "https://api.test";
 
@@ -33,4 +34,14 @@ export async function problemOf(response: Response): Promise<Record<string, unkn
 	}
 	if (body.status !== response.status) throw new Error(`problem status ${String(body.status)} differs from HTTP ${response.status}`);
 	return body;
+}
+
+/** Runs `fn` with a database handle of its own, closed afterwards. */
+export async function withDb<T>(fn: (db: Database) => Promise<T>): Promise<T> {
+	const db = new Database(env);
+	try {
+		return await fn(db);
+	} finally {
+		await db.close();
+	}
 }

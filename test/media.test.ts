@@ -4,12 +4,11 @@ import { createApp } from "../workers/api/app.ts";
 import { adminMediaRouter, mediaRouter } from "../workers/api/media/media.index.ts";
 import { requireAdmin } from "../workers/api/middleware/auth.ts";
 import { mountOpenApi } from "../workers/api/openapi.ts";
-import { Database } from "../workers/db/client.ts";
 import { auditLog, media, products, users } from "../workers/db/schema.ts";
 import { newId } from "../workers/domain/ids.ts";
 import { sniffImage } from "../workers/media/sniff.ts";
 import { env, PASSWORD, post, registerShopper, type Session } from "./accounts-helpers.ts";
-import { callWith, problemOf } from "./helpers.ts";
+import { callWith, problemOf, withDb } from "./helpers.ts";
 
 /** The media routers wired as the Worker wires them: one admin guard in front of /v1/admin/*. */
 const app = createApp((root) => {
@@ -32,15 +31,6 @@ interface MediaBody {
 	bytes: number;
 	alt: string;
 	position: number;
-}
-
-async function withDb<T>(fn: (db: Database) => Promise<T>): Promise<T> {
-	const db = new Database(env);
-	try {
-		return await fn(db);
-	} finally {
-		await db.close();
-	}
 }
 
 async function newProduct(): Promise<string> {
