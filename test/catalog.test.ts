@@ -145,6 +145,16 @@ describe("cursor pagination", () => {
 		expect(foreign.status).toBe(400);
 		expect((await problemOf(foreign)).code).toBe("invalid_cursor");
 		expect((await call("/v1/products?cursor=bm9wZQ")).status).toBe(400);
+		// A forged cursor with the right fingerprint but a value SQL cannot cast is still a 400, not a 500.
+		const fingerprint = JSON.parse(atob((first.next_cursor as string).replaceAll("-", "+").replaceAll("_", "/"))).f;
+		for (const v of ["not-a-time", 42, "2026-01-01T00:00:00Z'); drop table products; --"]) {
+			const forged = btoa(JSON.stringify({ f: fingerprint, v, i: "prod_abc" }))
+				.replaceAll("+", "-")
+				.replaceAll("/", "_")
+				.replace(/=+$/, "");
+			const res = await call(`/v1/products?sort=newest&limit=2&cursor=${forged}`);
+			expect(res.status, String(v)).toBe(400);
+		}
 		const big = await call("/v1/products?limit=101");
 		expect(big.status).toBe(400);
 		expect((await problemOf(big)).code).toBe("validation_failed");

@@ -7,6 +7,7 @@ import { bumpCatalogVersion } from "../../catalog/cache.ts";
 import type { Executor, Tx } from "../../db/client.ts";
 import { categories, products, variants } from "../../db/schema.ts";
 import { newId } from "../../domain/ids.ts";
+import { CURSOR_TIMESTAMP, decodeCursor, encodeCursor, invalidCursor } from "../lib/cursor.ts";
 import { AppError, type FieldError } from "../lib/problem.ts";
 import type { AppEnv } from "../types.ts";
 import type { archiveAdminProduct, createAdminProduct, listAdminProducts, updateAdminProduct } from "./products.routes.ts";
@@ -177,29 +178,16 @@ interface Cursor {
 	id: string;
 }
 
-const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const CURSOR_ID = /^[a-z]+_[a-z0-9]{1,40}$/;
 
-const invalidCursor = () => new AppError(400, "invalid_cursor", "Invalid cursor", { detail: "Use the next_cursor of a previous page." });
-
-function encodeCursor(cursor: Cursor): string {
-	return btoa(JSON.stringify([cursor.createdAt, cursor.id]))
-		.replaceAll("+", "-")
-		.replaceAll("/", "_")
-		.replace(/=+$/, "");
-}
-
-function decodeCursor(text: string): Cursor {
-	let decoded: unknown;
-	try {
-		decoded = JSON.parse(atob(text.replaceAll("-", "+").replaceAll("_", "/")));
-	} catch {
-		throw invalidCursor();
-	}
+function decodeAdminCursor(text: string): Cursor {
+	const decoded = decodeCursor(text);
 	// Checked before it reaches SQL: a malformed timestamp would fail the cast and answer 500.
 	if (!Array.isArray(decoded) || decoded.length !== 2) throw invalidCursor();
 	const [createdAt, id] = decoded as unknown[];
-	if (typeof createdAt !== "string" || typeof id !== "string" || !CURSOR_TIME.test(createdAt) || !CURSOR_ID.test(id)) throw invalidCursor();
+	if (typeof createdAt !== "string" || typeof id !== "string" || !CURSOR_TIMESTAMP.test(createdAt) || !CURSOR_ID.test(id)) {
+		throw invalidCursor();
+	}
 	return { createdAt, id };
 }
 
@@ -208,7 +196,7 @@ const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (char) => `\\$
 
 export const listAdminProductsHandler: RouteHandler<typeof listAdminProducts, AppEnv> = async (c) => {
 	const { status, q, limit, cursor } = c.req.valid("query");
-	const after = cursor ? decodeCursor(cursor) : undefined;
+	const after = cursor ? decodeAdminCursor(cursor) : undefined;
 	const conditions: (SQL | undefined)[] = [status ? eq(products.status, status) : undefined];
 	if (q) {
 		const pattern = likePattern(q);
@@ -238,7 +226,7 @@ export const listAdminProductsHandler: RouteHandler<typeof listAdminProducts, Ap
 	return c.json(
 		{
 			data: page.map((row) => productJson(row, grouped.get(row.id) ?? [])),
-			next_cursor: rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+			next_cursor: rows.length > limit && last ? encodeCursor([last.createdAt, last.id]) : null,
 		},
 		200,
 		// Drafts and prices before launch must never land in a shared cache.

@@ -2,6 +2,7 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { type CachedBody, matchesEtag, readThrough } from "../../catalog/cache.ts";
 import { categoryTree, getProduct, type ProductSort, listProducts as queryProducts } from "../../catalog/queries.ts";
+import { CURSOR_TIMESTAMP, decodeCursor, encodeCursor, invalidCursor } from "../lib/cursor.ts";
 import { AppError } from "../lib/problem.ts";
 import type { AppEnv } from "../types.ts";
 import type { getProduct as getProductRoute, listCategories, listProducts } from "./catalog.routes.ts";
@@ -24,23 +25,20 @@ interface Cursor {
 	i: string;
 }
 
-const invalidCursor = () =>
-	new AppError(400, "invalid_cursor", "Invalid cursor", { detail: "Use the next_cursor of a previous page of the same query." });
-
-function encodeCursor(cursor: Cursor): string {
-	return btoa(JSON.stringify(cursor)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-function decodeCursor(text: string, fingerprint: string): Cursor {
-	try {
-		const cursor = JSON.parse(atob(text.replaceAll("-", "+").replaceAll("_", "/"))) as Cursor;
-		const valueOk = typeof cursor.v === "number" ? Number.isFinite(cursor.v) : typeof cursor.v === "string" && cursor.v.length < 40;
-		if (cursor.f !== fingerprint || !valueOk || typeof cursor.i !== "string" || !/^prod_[a-z0-9]{1,40}$/.test(cursor.i))
-			throw invalidCursor();
-		return cursor;
-	} catch {
+/**
+ * A cursor of this query, with a sort value of the right type for the sort:
+ * it reaches SQL as a parameter cast to timestamptz, float8 or int.
+ */
+function decodeProductCursor(text: string, fingerprint: string, sort: ProductSort): Cursor {
+	const cursor = decodeCursor(text) as Partial<Cursor> | null;
+	const valueOk =
+		sort === "newest"
+			? typeof cursor?.v === "string" && CURSOR_TIMESTAMP.test(cursor.v)
+			: typeof cursor?.v === "number" && Number.isFinite(cursor.v) && (sort === "relevance" || Number.isSafeInteger(cursor.v));
+	if (!cursor || cursor.f !== fingerprint || !valueOk || typeof cursor.i !== "string" || !/^prod_[a-z0-9]{1,40}$/.test(cursor.i)) {
 		throw invalidCursor();
 	}
+	return cursor as Cursor;
 }
 
 export const listProductsHandler: RouteHandler<typeof listProducts, AppEnv> = async (c) => {
@@ -55,7 +53,7 @@ export const listProductsHandler: RouteHandler<typeof listProducts, AppEnv> = as
 		query.in_stock ?? "",
 		sort,
 	]);
-	const after = query.cursor ? decodeCursor(query.cursor, fingerprint) : undefined;
+	const after = query.cursor ? decodeProductCursor(query.cursor, fingerprint, sort) : undefined;
 	const cacheName = `products:${fingerprint}:${query.limit}:${query.cursor ?? ""}`;
 	const entry = await readThrough(c.env.CATALOG, c.executionCtx, cacheName, async () => {
 		const rows = await queryProducts(c.get("database").read, {
