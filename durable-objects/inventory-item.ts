@@ -1,9 +1,43 @@
 import { DurableObject } from "cloudflare:workers";
+import { envelope } from "../workers/queues/envelope.ts";
+
+/** What reserve() answers: the reservation held, or how many units are short. */
+export type ReserveResult =
+	| { ok: true; reservationId: string; quantity: number; expiresAt: number; available: number }
+	| { ok: false; reason: "insufficient"; available: number; short: number }
+	| { ok: false; reason: "conflict" | "committed" };
+
+export type CommitResult = { ok: true; quantity: number; alreadyCommitted: boolean } | { ok: false; reason: "not_found" | "expired" };
+
+export type AdjustResult =
+	| { ok: true; onHand: number; available: number; replayed: boolean }
+	| { ok: false; reason: "below_reserved"; onHand: number; reserved: number }
+	| { ok: false; reason: "key_reused" };
+
+const DEFAULT_LOW_STOCK_THRESHOLD = 5;
+
+interface StockRow {
+	sku: string;
+	on_hand: number;
+	low_threshold: number;
+	low_alerted: number;
+	seq: number;
+	[key: string]: SqlStorageValue;
+}
 
 /**
  * One instance per SKU: the only authority on that SKU's availability.
- * Storage is SQLite; the schema is created before any request is let in.
- * Reservations, sales and live subscribers are added by the inventory work.
+ *
+ * Model: `on_hand` counts sellable units; live reservations hold some of them
+ * (available = on_hand − reserved); committing a reservation turns it into a
+ * sale and takes its units off `on_hand`. So on_hand never goes below what is
+ * reserved, and an adjustment that would is refused.
+ *
+ * Every method reads and writes SQLite synchronously, with no network call in
+ * between, so each is one atomic step however many requests arrive. Each change
+ * also writes its ledger event into an outbox table in the same step; the
+ * outbox is sent to the `orders` queue afterwards and retried by the alarm if
+ * the queue refuses, so no event is lost and none is sent before its change.
  */
 export class InventoryItem extends DurableObject<Env> {
 	constructor(ctx: DurableObjectState, env: Env) {
@@ -12,16 +46,289 @@ export class InventoryItem extends DurableObject<Env> {
 			ctx.storage.sql.exec(`
 				CREATE TABLE IF NOT EXISTS stock (
 					id INTEGER PRIMARY KEY CHECK (id = 1),
-					on_hand INTEGER NOT NULL DEFAULT 0 CHECK (on_hand >= 0)
+					sku TEXT NOT NULL DEFAULT '',
+					on_hand INTEGER NOT NULL DEFAULT 0 CHECK (on_hand >= 0),
+					low_threshold INTEGER NOT NULL DEFAULT ${DEFAULT_LOW_STOCK_THRESHOLD},
+					low_alerted INTEGER NOT NULL DEFAULT 0,
+					seq INTEGER NOT NULL DEFAULT 0
 				);
-				INSERT OR IGNORE INTO stock (id, on_hand) VALUES (1, 0);
+				INSERT OR IGNORE INTO stock (id) VALUES (1);
+				CREATE TABLE IF NOT EXISTS reservations (
+					id TEXT PRIMARY KEY,
+					quantity INTEGER NOT NULL CHECK (quantity > 0),
+					expires_at INTEGER NOT NULL
+				);
+				CREATE TABLE IF NOT EXISTS sales (
+					reservation_id TEXT PRIMARY KEY,
+					quantity INTEGER NOT NULL,
+					committed_at INTEGER NOT NULL
+				);
+				CREATE TABLE IF NOT EXISTS adjustments (
+					idempotency_key TEXT PRIMARY KEY,
+					delta INTEGER NOT NULL,
+					reason TEXT NOT NULL,
+					result TEXT NOT NULL
+				);
+				CREATE TABLE IF NOT EXISTS outbox (
+					id INTEGER PRIMARY KEY AUTOINCREMENT,
+					queue TEXT NOT NULL,
+					body TEXT NOT NULL
+				);
 			`);
 		});
 	}
 
+	#stock(): StockRow {
+		return this.ctx.storage.sql.exec<StockRow>("SELECT sku, on_hand, low_threshold, low_alerted, seq FROM stock WHERE id = 1").one();
+	}
+
+	#reserved(): number {
+		return this.ctx.storage.sql.exec<{ n: number }>("SELECT coalesce(sum(quantity), 0) AS n FROM reservations").one().n;
+	}
+
+	/** The SKU this object serves; set on first use so events can name it. */
+	#bind(sku: string): void {
+		this.ctx.storage.sql.exec("UPDATE stock SET sku = ? WHERE id = 1 AND sku = ''", sku);
+	}
+
+	/** Releases reservations past their expiry, each with its own event. */
+	#expire(now: number): void {
+		const expired = this.ctx.storage.sql
+			.exec<{ id: string; quantity: number }>("SELECT id, quantity FROM reservations WHERE expires_at <= ?", now)
+			.toArray();
+		for (const reservation of expired) {
+			this.ctx.storage.sql.exec("DELETE FROM reservations WHERE id = ?", reservation.id);
+			this.#record("reservation.expired", { reservation_id: reservation.id, quantity: reservation.quantity, on_hand_delta: 0 });
+		}
+	}
+
+	/** Writes an event to the outbox (same step as the change) and tracks low-stock crossings. */
+	#record(type: string, data: Record<string, unknown>): void {
+		const stock = this.#stock();
+		const seq = stock.seq + 1;
+		const available = stock.on_hand - this.#reserved();
+		this.ctx.storage.sql.exec("UPDATE stock SET seq = ? WHERE id = 1", seq);
+		const event = envelope(`inv:${stock.sku}:${seq}`, `inventory.${type}`, {
+			sku: stock.sku,
+			seq,
+			on_hand: stock.on_hand,
+			available,
+			...data,
+		});
+		this.ctx.storage.sql.exec("INSERT INTO outbox (queue, body) VALUES ('orders', ?)", JSON.stringify(event));
+		if (available < stock.low_threshold && !stock.low_alerted) {
+			this.ctx.storage.sql.exec("UPDATE stock SET low_alerted = 1 WHERE id = 1");
+			const alert = envelope(`inv:${stock.sku}:${seq}:low`, "inventory.low_stock", {
+				sku: stock.sku,
+				available,
+				threshold: stock.low_threshold,
+			});
+			this.ctx.storage.sql.exec("INSERT INTO outbox (queue, body) VALUES ('notifications', ?)", JSON.stringify(alert));
+		} else if (available >= stock.low_threshold && stock.low_alerted) {
+			this.ctx.storage.sql.exec("UPDATE stock SET low_alerted = 0 WHERE id = 1");
+		}
+		this.#broadcast(available);
+	}
+
+	/** Pushes the new availability to every live subscriber (hibernating WebSockets). */
+	#broadcast(available: number): void {
+		const message = JSON.stringify({ sku: this.#stock().sku, available });
+		for (const socket of this.ctx.getWebSockets()) {
+			try {
+				socket.send(message);
+			} catch {
+				// A closing socket; its close handler cleans up.
+			}
+		}
+	}
+
+	/** Sends pending events; what the queue refuses stays for the alarm to retry. */
+	async #flush(): Promise<void> {
+		const pending = this.ctx.storage.sql
+			.exec<{ id: number; queue: string; body: string }>("SELECT id, queue, body FROM outbox ORDER BY id")
+			.toArray();
+		for (const row of pending) {
+			const queue = row.queue === "notifications" ? this.env.NOTIFICATIONS_QUEUE : this.env.ORDERS_QUEUE;
+			try {
+				await queue.send(JSON.parse(row.body), { contentType: "json" });
+				this.ctx.storage.sql.exec("DELETE FROM outbox WHERE id = ?", row.id);
+			} catch {
+				await this.#schedule(Date.now() + 5000);
+				return;
+			}
+		}
+	}
+
+	/** Sets the alarm to the earliest of `at` and the next reservation expiry. */
+	async #schedule(at?: number): Promise<void> {
+		const next = this.ctx.storage.sql.exec<{ t: number | null }>("SELECT min(expires_at) AS t FROM reservations").one().t;
+		const candidates = [at, next ?? undefined].filter((t): t is number => typeof t === "number");
+		if (candidates.length === 0) return;
+		const earliest = Math.min(...candidates);
+		const current = await this.ctx.storage.getAlarm();
+		if (current === null || earliest < current) await this.ctx.storage.setAlarm(earliest);
+	}
+
+	/**
+	 * Holds `quantity` units for `ttlMs`. Idempotent per reservation id: the
+	 * same id again returns the same hold (or `conflict` with another quantity).
+	 */
+	async reserve(sku: string, reservationId: string, quantity: number, ttlMs: number): Promise<ReserveResult> {
+		const now = Date.now();
+		this.#bind(sku);
+		this.#expire(now);
+		const existing = this.ctx.storage.sql
+			.exec<{ quantity: number; expires_at: number }>("SELECT quantity, expires_at FROM reservations WHERE id = ?", reservationId)
+			.toArray()[0];
+		const available = () => this.#stock().on_hand - this.#reserved();
+		let result: ReserveResult;
+		if (existing) {
+			result =
+				existing.quantity === quantity
+					? { ok: true, reservationId, quantity, expiresAt: existing.expires_at, available: available() }
+					: { ok: false, reason: "conflict" };
+		} else if (this.ctx.storage.sql.exec("SELECT 1 FROM sales WHERE reservation_id = ?", reservationId).toArray().length > 0) {
+			result = { ok: false, reason: "committed" };
+		} else if (available() < quantity) {
+			result = { ok: false, reason: "insufficient", available: available(), short: quantity - available() };
+		} else {
+			const expiresAt = now + ttlMs;
+			this.ctx.storage.sql.exec("INSERT INTO reservations (id, quantity, expires_at) VALUES (?, ?, ?)", reservationId, quantity, expiresAt);
+			this.#record("reserved", { reservation_id: reservationId, quantity, on_hand_delta: 0 });
+			result = { ok: true, reservationId, quantity, expiresAt, available: available() };
+		}
+		await this.#schedule();
+		await this.#flush();
+		return result;
+	}
+
+	/** Gives a reservation's units back; unknown or already released ids are a no-op. */
+	async release(sku: string, reservationId: string): Promise<{ released: boolean }> {
+		this.#bind(sku);
+		this.#expire(Date.now());
+		const row = this.ctx.storage.sql
+			.exec<{ quantity: number }>("SELECT quantity FROM reservations WHERE id = ?", reservationId)
+			.toArray()[0];
+		if (row) {
+			this.ctx.storage.sql.exec("DELETE FROM reservations WHERE id = ?", reservationId);
+			this.#record("released", { reservation_id: reservationId, quantity: row.quantity, on_hand_delta: 0 });
+		}
+		await this.#flush();
+		return { released: Boolean(row) };
+	}
+
+	/** Turns a live reservation into a sale. Idempotent: committing twice sells once. */
+	async commit(sku: string, reservationId: string): Promise<CommitResult> {
+		this.#bind(sku);
+		const now = Date.now();
+		const sold = this.ctx.storage.sql
+			.exec<{ quantity: number }>("SELECT quantity FROM sales WHERE reservation_id = ?", reservationId)
+			.toArray()[0];
+		if (sold) return { ok: true, quantity: sold.quantity, alreadyCommitted: true };
+		const row = this.ctx.storage.sql
+			.exec<{ quantity: number; expires_at: number }>("SELECT quantity, expires_at FROM reservations WHERE id = ?", reservationId)
+			.toArray()[0];
+		this.#expire(now);
+		if (!row) return { ok: false, reason: "not_found" };
+		if (row.expires_at <= now) {
+			await this.#flush();
+			return { ok: false, reason: "expired" };
+		}
+		this.ctx.storage.sql.exec("DELETE FROM reservations WHERE id = ?", reservationId);
+		this.ctx.storage.sql.exec(
+			"INSERT INTO sales (reservation_id, quantity, committed_at) VALUES (?, ?, ?)",
+			reservationId,
+			row.quantity,
+			now,
+		);
+		this.ctx.storage.sql.exec("UPDATE stock SET on_hand = on_hand - ? WHERE id = 1", row.quantity);
+		this.#record("committed", { reservation_id: reservationId, quantity: row.quantity, on_hand_delta: -row.quantity });
+		await this.#flush();
+		return { ok: true, quantity: row.quantity, alreadyCommitted: false };
+	}
+
+	/**
+	 * Changes on-hand stock by `delta` (receiving goods, counting, damage).
+	 * Refused when it would leave fewer units than are reserved. Idempotent per
+	 * key: a repeated key returns the first result and changes nothing.
+	 */
+	async adjust(sku: string, delta: number, reason: string, idempotencyKey: string): Promise<AdjustResult> {
+		this.#bind(sku);
+		this.#expire(Date.now());
+		const previous = this.ctx.storage.sql
+			.exec<{ delta: number; reason: string; result: string }>(
+				"SELECT delta, reason, result FROM adjustments WHERE idempotency_key = ?",
+				idempotencyKey,
+			)
+			.toArray()[0];
+		if (previous) {
+			await this.#flush();
+			// The same key with another request is a client bug, not a replay.
+			if (previous.delta !== delta || previous.reason !== reason) return { ok: false, reason: "key_reused" };
+			return { ...(JSON.parse(previous.result) as AdjustResult), replayed: true } as AdjustResult;
+		}
+		const stock = this.#stock();
+		const reserved = this.#reserved();
+		let result: AdjustResult;
+		if (stock.on_hand + delta < reserved) {
+			result = { ok: false, reason: "below_reserved", onHand: stock.on_hand, reserved };
+		} else {
+			this.ctx.storage.sql.exec("UPDATE stock SET on_hand = on_hand + ? WHERE id = 1", delta);
+			this.#record("adjusted", { quantity: delta, reason, on_hand_delta: delta, idempotency_key: idempotencyKey });
+			result = { ok: true, onHand: stock.on_hand + delta, available: stock.on_hand + delta - reserved, replayed: false };
+		}
+		this.ctx.storage.sql.exec(
+			"INSERT INTO adjustments (idempotency_key, delta, reason, result) VALUES (?, ?, ?, ?)",
+			idempotencyKey,
+			delta,
+			reason,
+			JSON.stringify(result),
+		);
+		await this.#flush();
+		return result;
+	}
+
+	/** Units that can be reserved now. */
+	async available(sku: string): Promise<{ sku: string; available: number; onHand: number; reserved: number }> {
+		this.#bind(sku);
+		this.#expire(Date.now());
+		await this.#flush();
+		const onHand = this.#stock().on_hand;
+		const reserved = this.#reserved();
+		return { sku, available: onHand - reserved, onHand, reserved };
+	}
+
 	/** Units on hand for this SKU. */
 	onHand(): number {
-		const row = this.ctx.storage.sql.exec<{ on_hand: number }>("SELECT on_hand FROM stock WHERE id = 1").one();
-		return row.on_hand;
+		return this.#stock().on_hand;
+	}
+
+	/** Releases expired reservations and retries unsent events; reschedules itself while any remain. */
+	override async alarm(): Promise<void> {
+		this.#expire(Date.now());
+		await this.#flush();
+		const pending = this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
+		await this.#schedule(pending > 0 ? Date.now() + 5000 : undefined);
+	}
+
+	/** Live stock: upgrades to a hibernatable WebSocket and sends the current availability at once. */
+	override async fetch(request: Request): Promise<Response> {
+		if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
+		const sku = new URL(request.url).searchParams.get("sku") ?? "";
+		if (sku) this.#bind(sku);
+		this.#expire(Date.now());
+		const pair = new WebSocketPair();
+		this.ctx.acceptWebSocket(pair[1]);
+		pair[1].send(JSON.stringify({ sku: this.#stock().sku, available: this.#stock().on_hand - this.#reserved() }));
+		return new Response(null, { status: 101, webSocket: pair[0] });
+	}
+
+	override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
+		// Subscribers only listen; "ping" gets the current figure, anything else is ignored.
+		if (message === "ping") socket.send(JSON.stringify({ sku: this.#stock().sku, available: this.#stock().on_hand - this.#reserved() }));
+	}
+
+	override async webSocketClose(socket: WebSocket, code: number): Promise<void> {
+		socket.close(code === 1005 ? 1000 : code, "closing");
 	}
 }

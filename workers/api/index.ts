@@ -3,6 +3,7 @@ import { createApp } from "./app.ts";
 import { auth } from "./auth/auth.index.ts";
 import { catalog } from "./catalog/catalog.index.ts";
 import { health } from "./health/health.index.ts";
+import { inventoryRouter } from "./inventory/inventory.index.ts";
 import { meRouter } from "./me/me.index.ts";
 import { mediaRouter } from "./media/media.index.ts";
 import { mountOpenApi } from "./openapi.ts";
@@ -15,6 +16,7 @@ export const app = createApp((root) => {
 	root.route("/v1", meRouter);
 	root.route("/v1", catalog);
 	root.route("/v1", mediaRouter);
+	root.route("/v1", inventoryRouter);
 	root.route("/v1", adminRouter);
 	root.route("/", wellKnown);
 	mountOpenApi(root);

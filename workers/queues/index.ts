@@ -1,4 +1,5 @@
 import { Database } from "../db/client.ts";
+import { applyInventoryEvent, INVENTORY_EVENT_TYPES } from "../inventory/ledger.ts";
 import { recordDeadLetters } from "./dead-letters.ts";
 import { type Envelope, EnvelopeSchema } from "./envelope.ts";
 import { retryDelaySeconds } from "./retry.ts";
@@ -21,7 +22,7 @@ export function queueRole(queueName: string): QueueRole | undefined {
 
 /** Event handlers by queue and event type. Features register theirs here. */
 export const handlers: Record<"orders" | "notifications", Record<string, EventHandler>> = {
-	orders: {},
+	orders: Object.fromEntries(INVENTORY_EVENT_TYPES.map((type) => [type, applyInventoryEvent])),
 	notifications: {},
 };
 

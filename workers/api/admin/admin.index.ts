@@ -1,4 +1,5 @@
 import { createRouter } from "../app.ts";
+import { adminInventoryRouter } from "../inventory/inventory.index.ts";
 import { adminMediaRouter } from "../media/media.index.ts";
 import { requireAdmin } from "../middleware/auth.ts";
 import { listDeadLettersHandler, replayDeadLetterHandler } from "./dead-letters.handlers.ts";
@@ -13,4 +14,5 @@ export const adminRouter = admin
 	.openapi(listDeadLetters, listDeadLettersHandler)
 	.openapi(replayDeadLetter, replayDeadLetterHandler)
 	.route("/", adminProductsRouter)
-	.route("/", adminMediaRouter);
+	.route("/", adminMediaRouter)
+	.route("/", adminInventoryRouter);
