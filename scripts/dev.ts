@@ -9,7 +9,8 @@ import { ensureDevAdmin } from "./lib/admins.ts";
 import { announceDevStack, dataDir, devJwtKeys, forgetDevStack, pgliteDir } from "./lib/local-db.ts";
 import { assertPortFree } from "./lib/ports.ts";
 import { seedDemoCatalog } from "./lib/seed.ts";
-import { seedDemoMedia } from "./lib/seed-media.ts";
+import { login, seedDemoMedia } from "./lib/seed-media.ts";
+import { seedDemoStock } from "./lib/seed-stock.ts";
 import { type DatabaseStack, startDatabaseStack } from "./lib/stack.ts";
 import { startWranglerDev, type WranglerDev } from "./lib/wrangler-dev.ts";
 
@@ -86,6 +87,13 @@ try {
 		}
 	} catch (err) {
 		warn(`product images not seeded: ${err instanceof Error ? err.message : String(err)}`);
+	}
+	try {
+		const stock = await seedDemoStock(worker.url, await login(worker.url, admin.email, admin.password));
+		say(`opening stock set for ${stock.adjusted} SKUs (idempotent; repeated runs change nothing)`);
+		if (stock.failures.length > 0) warn(`${stock.failures.length} SKU(s) not stocked, e.g. ${stock.failures[0]}`);
+	} catch (err) {
+		warn(`opening stock not set: ${err instanceof Error ? err.message : String(err)}`);
 	}
 	say(`ready: API ${worker.url}/v1  ·  docs ${worker.url}/docs  ·  health ${worker.url}/v1/health/ready`);
 	say(`development admin: ${admin.email} / ${admin.password}  (POST /v1/auth/login)`);

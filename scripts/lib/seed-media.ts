@@ -137,7 +137,8 @@ async function answerOf(res: Response): Promise<string> {
 	}
 }
 
-async function login(baseUrl: string, email: string, password: string): Promise<string> {
+/** Signs in as the given admin through the Worker and returns the access token. */
+export async function login(baseUrl: string, email: string, password: string): Promise<string> {
 	const res = await fetch(`${baseUrl}/v1/auth/login`, {
 		method: "POST",
 		// The login rate limit counts per client address; wrangler dev has none of its own to give.

@@ -13,7 +13,7 @@ import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import * as schema from "../../workers/db/schema.ts";
 
-const { categories, products, variants, inventoryLedger } = schema;
+const { categories, products, variants } = schema;
 
 /** What the demo dataset contains; counts describe the dataset, not the rows this call inserted. */
 export interface SeedResult {
@@ -28,7 +28,6 @@ type ProductStatus = (typeof schema.productStatus.enumValues)[number];
 type CategoryRow = typeof categories.$inferInsert & { id: string };
 type ProductRow = typeof products.$inferInsert & { id: string; categoryId: string };
 type VariantRow = typeof variants.$inferInsert & { id: string };
-type LedgerRow = typeof inventoryLedger.$inferInsert;
 
 type OptionValue = { label: string; code: string; priceDelta: number };
 type OptionAxis = { name: string; values: OptionValue[] };
@@ -48,8 +47,6 @@ const CURRENCY = "EUR";
 const DAY_MS = 86_400_000;
 /** A fixed "now" for the dataset: timestamps must not depend on when the seed runs. */
 const BASE_DATE = Date.parse("2026-11-01T09:00:00Z");
-/** Opening stock predates every real movement, so replaying the ledger in time order starts from it. */
-const STOCK_DATE = new Date(BASE_DATE);
 
 const CATEGORY_TREE: ReadonlyArray<readonly [string, readonly string[]]> = [
 	["Apparel", ["T-Shirts", "Knitwear", "Outerwear"]],
@@ -360,14 +357,8 @@ function buildDataset() {
 		row.updatedAt = row.createdAt;
 	}
 
-	const ledgerRows: LedgerRow[] = variantRows.map((row) => ({
-		eventId: `seed:${row.sku}`,
-		sku: row.sku,
-		delta: openingStock(row.sku),
-		reason: "seed",
-		occurredAt: STOCK_DATE,
-	}));
-	return { categoryRows, productRows, variantRows, ledgerRows };
+	const stockRows = variantRows.map((row) => ({ sku: row.sku, delta: openingStock(row.sku) }));
+	return { categoryRows, productRows, variantRows, stockRows };
 }
 
 /**
@@ -411,15 +402,19 @@ export async function seedDemoCatalog(databaseUrl: string, options: { mode?: "if
 			const productIds = await present(products, productRows);
 			const variantRows = data.variantRows.filter((row) => productIds.has(row.productId));
 			if (variantRows.length) await tx.insert(variants).values(variantRows).onConflictDoNothing();
-			const variantIds = await present(variants, variantRows);
-			// Stock only for SKUs that are really ours; an unrelated variant that owns the SKU must not gain seed stock.
-			const ownSkus = new Set(variantRows.filter((row) => variantIds.has(row.id)).map((row) => row.sku));
-			const ledgerRows = data.ledgerRows.filter((row) => ownSkus.has(row.sku));
-			if (ledgerRows.length) await tx.insert(inventoryLedger).values(ledgerRows).onConflictDoNothing();
 			return true;
 		});
 		return { seeded, ...counts };
 	} finally {
 		await client.end();
 	}
+}
+
+/**
+ * Opening stock of every demo SKU. Stock belongs to the SKUs' InventoryItem
+ * objects, so `npm run dev` sets it through the admin adjust route (see
+ * seed-stock.ts), not in Postgres.
+ */
+export function demoOpeningStock(): { sku: string; quantity: number }[] {
+	return buildDataset().stockRows.map((row) => ({ sku: row.sku, quantity: row.delta }));
 }
