@@ -142,20 +142,33 @@ export class InventoryItem extends DurableObject<Env> {
 		}
 	}
 
-	/** Sends pending events; what the queue refuses stays for the alarm to retry. */
+	#flushing = false;
+
+	/**
+	 * Sends pending events in order; what the queue refuses stays for the alarm
+	 * to retry. One sender at a time (a concurrent caller's events are picked up
+	 * by the running loop), so an event is not sent twice by two requests.
+	 */
 	async #flush(): Promise<void> {
-		const pending = this.ctx.storage.sql
-			.exec<{ id: number; queue: string; body: string }>("SELECT id, queue, body FROM outbox ORDER BY id")
-			.toArray();
-		for (const row of pending) {
-			const queue = row.queue === "notifications" ? this.env.NOTIFICATIONS_QUEUE : this.env.ORDERS_QUEUE;
-			try {
-				await queue.send(JSON.parse(row.body), { contentType: "json" });
+		if (this.#flushing) return;
+		this.#flushing = true;
+		try {
+			for (;;) {
+				const row = this.ctx.storage.sql
+					.exec<{ id: number; queue: string; body: string }>("SELECT id, queue, body FROM outbox ORDER BY id LIMIT 1")
+					.toArray()[0];
+				if (!row) return;
+				const queue = row.queue === "notifications" ? this.env.NOTIFICATIONS_QUEUE : this.env.ORDERS_QUEUE;
+				try {
+					await queue.send(JSON.parse(row.body), { contentType: "json" });
+				} catch {
+					await this.#schedule(Date.now() + 5000);
+					return;
+				}
 				this.ctx.storage.sql.exec("DELETE FROM outbox WHERE id = ?", row.id);
-			} catch {
-				await this.#schedule(Date.now() + 5000);
-				return;
 			}
+		} finally {
+			this.#flushing = false;
 		}
 	}
 

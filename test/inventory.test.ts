@@ -234,6 +234,26 @@ describe("inventory routes", () => {
 });
 
 describe("inventory ledger consumer (I3)", () => {
+	it("receives every change of an object through the orders queue, in one row per event", async () => {
+		const sku = await newSku();
+		const item = inventoryItem(env, sku);
+		await item.adjust(sku, 6, "received", "ledger-path-1");
+		await item.reserve(sku, "o-1", 2, 60_000);
+		await item.commit(sku, "o-1");
+		let rows: { delta: number; reason: string }[] = [];
+		for (let i = 0; i < 100 && rows.length < 3; i++) {
+			await new Promise((resolve) => setTimeout(resolve, 100));
+			rows = await withDb((db) =>
+				db.primary
+					.select({ delta: inventoryLedger.delta, reason: inventoryLedger.reason })
+					.from(inventoryLedger)
+					.where(eq(inventoryLedger.sku, sku)),
+			);
+		}
+		expect(rows.map((r) => `${r.reason}:${r.delta}`).sort()).toEqual(["adjusted:6", "committed:-2", "reserved:0"]);
+		expect(await runInDurableObject(item, (_i, state) => state.storage.sql.exec("SELECT id FROM outbox").toArray())).toEqual([]);
+	});
+
 	it("writes one ledger row per event, however often it is delivered", async () => {
 		const sku = `LEDGER-${crypto.randomUUID().slice(0, 8).toUpperCase()}`;
 		const event = envelope(`inv:${sku}:1`, "inventory.adjusted", { sku, seq: 1, on_hand: 4, available: 4, quantity: 4, on_hand_delta: 4 });
