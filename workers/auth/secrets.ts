@@ -1,3 +1,5 @@
+import { sha256Hex } from "../domain/hash.ts";
+
 /** A random secret for tokens handed to clients: 32 bytes, base64url. */
 export function randomToken(): string {
 	const bytes = crypto.getRandomValues(new Uint8Array(32));
@@ -11,7 +13,6 @@ export function randomToken(): string {
  * How opaque tokens are stored: SHA-256, hex. The tokens carry 256 random
  * bits, so a fast hash is enough; a database leak does not reveal them.
  */
-export async function hashToken(token: string): Promise<string> {
-	const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
-	return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+export function hashToken(token: string): Promise<string> {
+	return sha256Hex(token);
 }

@@ -6,6 +6,8 @@
  * or slow degrades to Postgres, never to an error.
  */
 
+import { sha256Hex } from "../domain/hash.ts";
+
 const VERSION_KEY = "catalog:version";
 /** Old versions' entries are garbage; KV drops them after this. */
 const ENTRY_TTL_SECONDS = 24 * 3600;
@@ -75,11 +77,9 @@ export async function bumpCatalogVersion(kv: KVNamespace): Promise<string> {
 	return value;
 }
 
+/** A strong ETag: the first 128 bits of the body's SHA-256. */
 async function strongEtag(body: string): Promise<string> {
-	const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(body)));
-	let hex = "";
-	for (const byte of digest.subarray(0, 16)) hex += byte.toString(16).padStart(2, "0");
-	return `"${hex}"`;
+	return `"${(await sha256Hex(body)).slice(0, 32)}"`;
 }
 
 function remember(key: string, entry: CachedBody): void {

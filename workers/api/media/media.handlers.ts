@@ -3,6 +3,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { recordAudit } from "../../catalog/audit.ts";
 import { bumpCatalogVersion, matchesEtag } from "../../catalog/cache.ts";
 import { media, products } from "../../db/schema.ts";
+import { sha256Hex } from "../../domain/hash.ts";
 import { newId } from "../../domain/ids.ts";
 import { sniffImage } from "../../media/sniff.ts";
 import { AppError, fieldErrors } from "../lib/problem.ts";
@@ -73,13 +74,6 @@ async function readCapped(body: ReadableStream<Uint8Array> | null, max: number):
 		offset += chunk.byteLength;
 	}
 	return bytes;
-}
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-	const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-	let hex = "";
-	for (const byte of digest) hex += byte.toString(16).padStart(2, "0");
-	return hex;
 }
 
 /** The file and fields of an upload form, or the 400 that explains what is wrong with it. */
