@@ -1,25 +1,331 @@
 import { DurableObject } from "cloudflare:workers";
+import { queueNotification } from "../workers/queues/producers.ts";
+
+/** A cart is dropped after this long without a change. */
+export const CART_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+/** A signed-in shopper's cart with items, untouched this long, earns one reminder. */
+export const ABANDONED_AFTER_MS = 24 * 60 * 60 * 1000;
+/** How soon the alarm retries a reminder the queue refused. */
+const OUTBOX_RETRY_MS = 60 * 1000;
+export const MAX_LINE_QUANTITY = 99;
+export const MAX_LINES = 50;
+
+/** Who owns a cart: a guest, known only by the SHA-256 hash of its token, or a user. */
+export type CartOwner = { kind: "guest"; tokenHash: string } | { kind: "user"; userId: string };
+
+/** What a request can prove about itself; it may hold both a cart token and a session. */
+export interface CartCaller {
+	userId?: string;
+	tokenHash?: string;
+}
+
+export interface CartLine {
+	sku: string;
+	quantity: number;
+}
+
+/** The stored cart, without prices: the Worker prices it from Postgres on every read. */
+export interface CartState {
+	id: string;
+	owner: "guest" | "user";
+	userId: string | null;
+	lines: CartLine[];
+	updatedAt: number;
+	expiresAt: number;
+}
+
+export interface MergeOutcome {
+	/** SKUs whose summed quantity was cut to the per-line cap. */
+	capped: string[];
+	/** SKUs left out because the cart already had the maximum number of lines. */
+	dropped: string[];
+	/** True when this guest cart had already been merged here (a retried merge adds nothing). */
+	replayed: boolean;
+}
+
+export type CartFailure = "not_found" | "exists" | "line_not_found" | "quantity_limit" | "line_limit";
 
 /**
- * One instance per cart: its lines, its owner and its expiry. Storage is
- * SQLite; the schema is created before any request is let in. Line handling,
- * ownership and merging are added by the carts work.
+ * Every method answers a result object rather than throwing: domain refusals
+ * are values the Worker maps to problem+json, and anything thrown across RPC is
+ * then a genuine fault (a generic 500).
+ */
+export type CartResult<T = CartState> = { ok: true; cart: T } | { ok: false; reason: CartFailure; quantity?: number };
+
+interface MetaRow {
+	cart_id: string;
+	owner_kind: "guest" | "user";
+	owner: string;
+	updated_at: number;
+	expires_at: number;
+	abandon_at: number | null;
+	[key: string]: SqlStorageValue;
+}
+
+/**
+ * One instance per cart: its lines, its owner and its expiry.
+ *
+ * Ownership is checked inside every method, in the same synchronous step as
+ * the read or change it guards, so a cart closed or merged between two calls
+ * cannot be touched by the second. Methods never await anything before their
+ * writes, so concurrent requests apply one after the other and none is lost.
+ *
+ * One alarm serves two deadlines, set to the earlier: inactivity expiry
+ * (deletes everything) and, for user carts with items, the abandoned-cart
+ * reminder, written to an outbox in the same step that clears its deadline and
+ * then sent, so it is queued once per last change however often the alarm runs.
  */
 export class Cart extends DurableObject<Env> {
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
-		ctx.blockConcurrencyWhile(async () => {
-			ctx.storage.sql.exec(`
-				CREATE TABLE IF NOT EXISTS lines (
-					sku TEXT PRIMARY KEY,
-					quantity INTEGER NOT NULL CHECK (quantity BETWEEN 1 AND 99)
-				);
-			`);
-		});
+		ctx.blockConcurrencyWhile(async () => this.#migrate());
+	}
+
+	#migrate(): void {
+		this.ctx.storage.sql.exec(`
+			CREATE TABLE IF NOT EXISTS meta (
+				id INTEGER PRIMARY KEY CHECK (id = 1),
+				cart_id TEXT NOT NULL,
+				owner_kind TEXT NOT NULL CHECK (owner_kind IN ('guest', 'user')),
+				owner TEXT NOT NULL,
+				created_at INTEGER NOT NULL,
+				updated_at INTEGER NOT NULL,
+				expires_at INTEGER NOT NULL,
+				abandon_at INTEGER
+			);
+			CREATE TABLE IF NOT EXISTS lines (
+				sku TEXT PRIMARY KEY,
+				quantity INTEGER NOT NULL CHECK (quantity BETWEEN 1 AND 99)
+			);
+			CREATE TABLE IF NOT EXISTS merged (
+				guest_cart_id TEXT PRIMARY KEY
+			);
+			CREATE TABLE IF NOT EXISTS outbox (
+				id TEXT PRIMARY KEY,
+				type TEXT NOT NULL,
+				data TEXT NOT NULL
+			);
+		`);
+	}
+
+	#meta(): MetaRow | undefined {
+		return this.ctx.storage.sql
+			.exec<MetaRow>("SELECT cart_id, owner_kind, owner, updated_at, expires_at, abandon_at FROM meta WHERE id = 1")
+			.toArray()[0];
+	}
+
+	/** The cart if the caller owns it; a cart that is not theirs looks exactly like one that does not exist. */
+	#owned(caller: CartCaller): MetaRow | undefined {
+		const meta = this.#meta();
+		if (!meta || meta.expires_at <= Date.now()) return undefined;
+		const proof = meta.owner_kind === "user" ? caller.userId : caller.tokenHash;
+		return proof !== undefined && proof === meta.owner ? meta : undefined;
+	}
+
+	#lines(): CartLine[] {
+		return this.ctx.storage.sql.exec<{ sku: string; quantity: number }>("SELECT sku, quantity FROM lines ORDER BY rowid").toArray();
+	}
+
+	#state(): CartState {
+		const meta = this.#meta() as MetaRow;
+		return {
+			id: meta.cart_id,
+			owner: meta.owner_kind,
+			userId: meta.owner_kind === "user" ? meta.owner : null,
+			lines: this.#lines(),
+			updatedAt: meta.updated_at,
+			expiresAt: meta.expires_at,
+		};
+	}
+
+	/** Records a change: pushes both deadlines out and points the alarm at the earlier one. */
+	#touch(): void {
+		const meta = this.#meta() as MetaRow;
+		// Strictly increasing, so two changes in one millisecond still name different reminders.
+		const now = Math.max(Date.now(), meta.updated_at + 1);
+		const hasLines = this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM lines").one().n > 0;
+		const abandonAt = meta.owner_kind === "user" && hasLines ? now + ABANDONED_AFTER_MS : null;
+		this.ctx.storage.sql.exec(
+			"UPDATE meta SET updated_at = ?, expires_at = ?, abandon_at = ? WHERE id = 1",
+			now,
+			now + CART_TTL_MS,
+			abandonAt,
+		);
+		this.#schedule();
+	}
+
+	#schedule(): void {
+		const meta = this.#meta();
+		if (!meta) return;
+		const pending = this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n > 0;
+		const deadlines = [meta.expires_at, meta.abandon_at, pending ? Date.now() + OUTBOX_RETRY_MS : null].filter(
+			(t): t is number => t !== null,
+		);
+		this.ctx.storage.setAlarm(Math.min(...deadlines));
+	}
+
+	/** Starts the cart. Called once, by the Worker that chose its id. */
+	create(cartId: string, owner: CartOwner): CartResult {
+		if (this.#meta()) return { ok: false, reason: "exists" };
+		const now = Date.now();
+		this.ctx.storage.sql.exec(
+			"INSERT INTO meta (id, cart_id, owner_kind, owner, created_at, updated_at, expires_at) VALUES (1, ?, ?, ?, ?, ?, ?)",
+			cartId,
+			owner.kind,
+			owner.kind === "user" ? owner.userId : owner.tokenHash,
+			now,
+			now,
+			now + CART_TTL_MS,
+		);
+		this.#schedule();
+		return { ok: true, cart: this.#state() };
+	}
+
+	/** Whether the caller owns this cart. */
+	authorize(caller: CartCaller): boolean {
+		return this.#owned(caller) !== undefined;
+	}
+
+	snapshot(caller: CartCaller): CartResult {
+		if (!this.#owned(caller)) return { ok: false, reason: "not_found" };
+		return { ok: true, cart: this.#state() };
+	}
+
+	/** Adds units to a line (creating it); refuses past 99 units or 50 lines. */
+	addLine(caller: CartCaller, sku: string, quantity: number): CartResult {
+		if (!this.#owned(caller)) return { ok: false, reason: "not_found" };
+		const current = this.#quantity(sku);
+		if (current === undefined && this.#lineCount() >= MAX_LINES) return { ok: false, reason: "line_limit" };
+		if ((current ?? 0) + quantity > MAX_LINE_QUANTITY) return { ok: false, reason: "quantity_limit", quantity: current ?? 0 };
+		this.ctx.storage.sql.exec(
+			"INSERT INTO lines (sku, quantity) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE SET quantity = quantity + excluded.quantity",
+			sku,
+			quantity,
+		);
+		this.#touch();
+		return { ok: true, cart: this.#state() };
+	}
+
+	/** Sets a line's quantity; 0 removes it. Only lines already in the cart can be set. */
+	setQuantity(caller: CartCaller, sku: string, quantity: number): CartResult {
+		if (!this.#owned(caller)) return { ok: false, reason: "not_found" };
+		if (this.#quantity(sku) === undefined) return { ok: false, reason: "line_not_found" };
+		if (quantity > MAX_LINE_QUANTITY) return { ok: false, reason: "quantity_limit" };
+		if (quantity <= 0) this.ctx.storage.sql.exec("DELETE FROM lines WHERE sku = ?", sku);
+		else this.ctx.storage.sql.exec("UPDATE lines SET quantity = ? WHERE sku = ?", quantity, sku);
+		this.#touch();
+		return { ok: true, cart: this.#state() };
+	}
+
+	/** Removes a line; removing one that is not there changes nothing and succeeds. */
+	removeLine(caller: CartCaller, sku: string): CartResult {
+		if (!this.#owned(caller)) return { ok: false, reason: "not_found" };
+		if (this.#quantity(sku) !== undefined) {
+			this.ctx.storage.sql.exec("DELETE FROM lines WHERE sku = ?", sku);
+			this.#touch();
+		}
+		return { ok: true, cart: this.#state() };
+	}
+
+	/**
+	 * Merges a guest cart's lines into this one. The rule: quantities of the
+	 * same SKU are summed and capped at 99; new SKUs are taken in the guest
+	 * cart's order while there is room, and those beyond the 50-line cap are
+	 * dropped. A guest cart id is merged at most once, so a retry (say, after
+	 * the guest cart failed to close) adds nothing twice.
+	 */
+	mergeFrom(caller: CartCaller, guestCartId: string, lines: readonly CartLine[]): CartResult<CartState & MergeOutcome> {
+		if (!this.#owned(caller)) return { ok: false, reason: "not_found" };
+		const outcome: MergeOutcome = { capped: [], dropped: [], replayed: false };
+		const seen = this.ctx.storage.sql.exec("SELECT 1 FROM merged WHERE guest_cart_id = ?", guestCartId).toArray().length > 0;
+		if (seen) return { ok: true, cart: { ...this.#state(), ...outcome, replayed: true } };
+		for (const line of lines) {
+			const current = this.#quantity(line.sku);
+			if (current === undefined && this.#lineCount() >= MAX_LINES) {
+				outcome.dropped.push(line.sku);
+				continue;
+			}
+			const total = (current ?? 0) + line.quantity;
+			if (total > MAX_LINE_QUANTITY) outcome.capped.push(line.sku);
+			this.ctx.storage.sql.exec(
+				"INSERT INTO lines (sku, quantity) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE SET quantity = excluded.quantity",
+				line.sku,
+				Math.min(total, MAX_LINE_QUANTITY),
+			);
+		}
+		this.ctx.storage.sql.exec("INSERT INTO merged (guest_cart_id) VALUES (?)", guestCartId);
+		this.#touch();
+		return { ok: true, cart: { ...this.#state(), ...outcome } };
+	}
+
+	/** Deletes the cart for good (after a merge, or a completed checkout). */
+	async close(caller: CartCaller): Promise<CartResult<null>> {
+		if (!this.#owned(caller)) return { ok: false, reason: "not_found" };
+		await this.#destroy();
+		return { ok: true, cart: null };
 	}
 
 	/** Number of distinct lines in the cart. */
 	lineCount(): number {
+		return this.#lineCount();
+	}
+
+	#lineCount(): number {
 		return this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM lines").one().n;
+	}
+
+	#quantity(sku: string): number | undefined {
+		return this.ctx.storage.sql.exec<{ quantity: number }>("SELECT quantity FROM lines WHERE sku = ?", sku).toArray()[0]?.quantity;
+	}
+
+	async #destroy(): Promise<void> {
+		await this.ctx.storage.deleteAlarm();
+		await this.ctx.storage.deleteAll();
+		// deleteAll drops the tables too; this instance may still be asked (and must answer 404).
+		this.#migrate();
+	}
+
+	override async alarm(): Promise<void> {
+		const meta = this.#meta();
+		if (!meta) return;
+		const now = Date.now();
+		if (meta.expires_at <= now) {
+			await this.#destroy();
+			return;
+		}
+		if (meta.abandon_at !== null && meta.abandon_at <= now) {
+			const lines = this.#lines();
+			if (meta.owner_kind === "user" && lines.length > 0) {
+				const id = `cart.abandoned:${meta.cart_id}:${meta.updated_at}`;
+				const data = {
+					cart_id: meta.cart_id,
+					user_id: meta.owner,
+					item_count: lines.reduce((n, line) => n + line.quantity, 0),
+					lines,
+					last_change_at: new Date(meta.updated_at).toISOString(),
+				};
+				this.ctx.storage.sql.exec(
+					"INSERT OR IGNORE INTO outbox (id, type, data) VALUES (?, 'cart.abandoned', ?)",
+					id,
+					JSON.stringify(data),
+				);
+			}
+			this.ctx.storage.sql.exec("UPDATE meta SET abandon_at = NULL WHERE id = 1");
+		}
+		await this.#flush();
+		this.#schedule();
+	}
+
+	/** Sends the pending reminders; what the queue refuses stays for the next alarm. */
+	async #flush(): Promise<void> {
+		const pending = this.ctx.storage.sql.exec<{ id: string; type: string; data: string }>("SELECT id, type, data FROM outbox").toArray();
+		for (const event of pending) {
+			try {
+				await queueNotification(this.env, event.id, event.type, JSON.parse(event.data));
+			} catch {
+				return;
+			}
+			this.ctx.storage.sql.exec("DELETE FROM outbox WHERE id = ?", event.id);
+		}
 	}
 }

@@ -19,6 +19,8 @@ describe("Durable Object bindings", () => {
 	it("gives each cart its own SQLite-backed Cart", async () => {
 		const stub = env.CART.get(env.CART.idFromName("cart_test"));
 		expect(await stub.lineCount()).toBe(0);
+		// A cart that was never created answers like one that is not the caller's.
+		expect(await stub.snapshot({ tokenHash: "x" })).toEqual({ ok: false, reason: "not_found" });
 		await runInDurableObject(stub, async (instance, state) => {
 			expect(instance).toBeInstanceOf(Cart);
 			expect(() => state.storage.sql.exec("INSERT INTO lines (sku, quantity) VALUES ('X', 100)")).toThrow(/CHECK/);

@@ -1,6 +1,7 @@
 import { adminRouter } from "./admin/admin.index.ts";
 import { createApp } from "./app.ts";
 import { auth } from "./auth/auth.index.ts";
+import { cartsRouter } from "./carts/carts.index.ts";
 import { catalog } from "./catalog/catalog.index.ts";
 import { health } from "./health/health.index.ts";
 import { inventoryRouter } from "./inventory/inventory.index.ts";
@@ -17,6 +18,7 @@ export const app = createApp((root) => {
 	root.route("/v1", catalog);
 	root.route("/v1", mediaRouter);
 	root.route("/v1", inventoryRouter);
+	root.route("/v1", cartsRouter);
 	root.route("/v1", adminRouter);
 	root.route("/", wellKnown);
 	mountOpenApi(root);

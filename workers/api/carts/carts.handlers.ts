@@ -1,0 +1,89 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { CartCaller, CartResult, CartState } from "../../../durable-objects/cart.ts";
+import { hashToken, randomToken } from "../../auth/secrets.ts";
+import { unauthorized } from "../../auth/tokens.ts";
+import { assertSellable, bearerUser, CART_ID, callerOf, cartFailure, cartNotFound, cartStub, priceCart } from "../../carts/carts.ts";
+import { newId } from "../../domain/ids.ts";
+import type { AppEnv } from "../types.ts";
+import type { addItem, createCart, getCart, mergeCart, removeItem, setItemQuantity } from "./carts.routes.ts";
+
+function caller(c: Context<AppEnv>): Promise<CartCaller> {
+	return callerOf(c.env, c.req.header("authorization"), c.req.header("x-cart-token"));
+}
+
+/** The cart from a result, or the refusal as problem+json. */
+function unwrap<T>(result: CartResult<T>, sku?: string): T {
+	if (!result.ok) throw cartFailure(result.reason, sku);
+	return result.cart;
+}
+
+const noStore = { "cache-control": "no-store" };
+
+export const createCartHandler: RouteHandler<typeof createCart, AppEnv> = async (c) => {
+	const userId = await bearerUser(c.env, c.req.header("authorization"));
+	const id = newId("cart");
+	const token = userId ? undefined : randomToken();
+	const owner = userId ? { kind: "user" as const, userId } : { kind: "guest" as const, tokenHash: await hashToken(token as string) };
+	const cart = unwrap(await cartStub(c.env, id).create(id, owner));
+	const view = await priceCart(c.get("database").read, cart);
+	return c.json({ ...view, ...(token ? { token } : {}) }, 201, { ...noStore, location: `/v1/carts/${id}` });
+};
+
+export const getCartHandler: RouteHandler<typeof getCart, AppEnv> = async (c) => {
+	const { id } = c.req.valid("param");
+	const cart = unwrap(await cartStub(c.env, id).snapshot(await caller(c)));
+	return c.json(await priceCart(c.get("database").read, cart), 200, noStore);
+};
+
+export const addItemHandler: RouteHandler<typeof addItem, AppEnv> = async (c) => {
+	const { id } = c.req.valid("param");
+	const { sku, quantity } = c.req.valid("json");
+	const who = await caller(c);
+	// The catalog is checked here, before the object: a Durable Object makes no network calls mid-change.
+	await assertSellable(c.get("database").read, sku);
+	const cart = unwrap(await cartStub(c.env, id).addLine(who, sku, quantity), sku);
+	return c.json(await priceCart(c.get("database").read, cart), 200, noStore);
+};
+
+export const setItemQuantityHandler: RouteHandler<typeof setItemQuantity, AppEnv> = async (c) => {
+	const { id, sku } = c.req.valid("param");
+	const { quantity } = c.req.valid("json");
+	const who = await caller(c);
+	// Lowering or removing a line whose product went off sale stays possible; raising it does not.
+	if (quantity > 0) await assertSellable(c.get("database").read, sku);
+	const cart = unwrap(await cartStub(c.env, id).setQuantity(who, sku, quantity), sku);
+	return c.json(await priceCart(c.get("database").read, cart), 200, noStore);
+};
+
+export const removeItemHandler: RouteHandler<typeof removeItem, AppEnv> = async (c) => {
+	const { id, sku } = c.req.valid("param");
+	const cart = unwrap(await cartStub(c.env, id).removeLine(await caller(c), sku), sku);
+	return c.json(await priceCart(c.get("database").read, cart), 200, noStore);
+};
+
+/**
+ * Merge: the target must be the signed-in user's cart and the guest cart must
+ * answer to the guest token, else 404. The guest's lines are read, merged into
+ * the target (which remembers the guest cart id, so a retry adds nothing
+ * twice), and the guest cart is then closed.
+ */
+export const mergeCartHandler: RouteHandler<typeof mergeCart, AppEnv> = async (c) => {
+	const { id } = c.req.valid("param");
+	const { guest_cart_id: guestId, guest_token: guestToken } = c.req.valid("json");
+	const userId = await bearerUser(c.env, c.req.header("authorization"));
+	if (!userId) throw unauthorized("Sign in to merge a guest cart: Authorization: Bearer <token>.");
+	if (guestId === id || !CART_ID.test(guestId)) throw cartNotFound();
+	const target = cartStub(c.env, id);
+	const user = { userId };
+	if (!(await target.authorize(user))) throw cartNotFound();
+	const guest = cartStub(c.env, guestId);
+	const guestCaller = { tokenHash: await hashToken(guestToken) };
+	const guestCart: CartState = unwrap(await guest.snapshot(guestCaller));
+	if (guestCart.owner !== "guest") throw cartNotFound();
+	const merged = unwrap(await target.mergeFrom(user, guestId, guestCart.lines));
+	// Already closed by a concurrent merge: the lines were merged once all the same.
+	await guest.close(guestCaller);
+	const view = await priceCart(c.get("database").read, merged);
+	return c.json({ ...view, merge: { capped: merged.capped, dropped: merged.dropped } }, 200, noStore);
+};

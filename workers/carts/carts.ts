@@ -1,0 +1,179 @@
+import { and, eq, inArray, isNull } from "drizzle-orm";
+import type { Cart, CartCaller, CartFailure, CartState } from "../../durable-objects/cart.ts";
+import { AppError } from "../api/lib/problem.ts";
+import { hashToken } from "../auth/secrets.ts";
+import { unauthorized, verifyAccessToken } from "../auth/tokens.ts";
+import type { Db } from "../db/client.ts";
+import { products, variants } from "../db/schema.ts";
+
+/** `newId("cart")`: the prefix and 20 characters of Crockford base32. */
+export const CART_ID = /^cart_[0-9abcdefghjkmnpqrstvwxyz]{20}$/;
+
+/** The currency an empty cart's subtotal is shown in: the catalog's. */
+export const DEFAULT_CURRENCY = "EUR";
+
+const BEARER = /^Bearer ([\w-]+\.[\w-]+\.[\w-]*)$/;
+
+/** The Cart object for one cart id. Check the id's shape first: any name would create an object. */
+export function cartStub(env: Env, cartId: string): DurableObjectStub<Cart> {
+	return env.CART.get(env.CART.idFromName(cartId));
+}
+
+/** The same 404 for a cart that does not exist, has expired, or is someone else's. */
+export function cartNotFound(): AppError {
+	return new AppError(404, "not_found", "Not found", { detail: "No such cart." });
+}
+
+/**
+ * The signed-in user, if the request carries a bearer token. A bearer header
+ * that is present must be valid (401 otherwise): a broken session must not
+ * silently fall back to guest behaviour.
+ */
+export async function bearerUser(env: Env, header: string | undefined): Promise<string | undefined> {
+	if (header === undefined) return undefined;
+	const token = BEARER.exec(header)?.[1];
+	if (!token) throw unauthorized("The Authorization header must be 'Bearer <access token>'.");
+	return (await verifyAccessToken(env, token)).userId;
+}
+
+/** What a request proves: its user (bearer) and/or the hash of its cart token (X-Cart-Token). */
+export async function callerOf(env: Env, authorization: string | undefined, cartToken: string | undefined): Promise<CartCaller> {
+	const userId = await bearerUser(env, authorization);
+	const tokenHash = cartToken ? await hashToken(cartToken) : undefined;
+	return { ...(userId ? { userId } : {}), ...(tokenHash ? { tokenHash } : {}) };
+}
+
+/** Maps a refusal from the Cart object to problem+json. */
+export function cartFailure(reason: CartFailure, sku?: string): AppError {
+	switch (reason) {
+		case "not_found":
+			return cartNotFound();
+		case "line_not_found":
+			return new AppError(404, "line_not_found", "Not found", { detail: `The cart has no line for ${sku}.` });
+		case "quantity_limit":
+			return new AppError(422, "quantity_limit", "Quantity limit", {
+				detail: `A line holds at most 99 units${sku ? ` of ${sku}` : ""}.`,
+			});
+		case "line_limit":
+			return new AppError(422, "line_limit", "Line limit", { detail: "A cart holds at most 50 different items." });
+		case "exists":
+			return new AppError(409, "cart_exists", "Conflict", { detail: "A cart with this id exists." });
+	}
+}
+
+interface SkuRow {
+	sku: string;
+	productId: string;
+	productTitle: string;
+	variantTitle: string;
+	priceMinor: number;
+	currency: string;
+	archivedAt: Date | null;
+	status: string;
+}
+
+async function skuRows(db: Db, skus: readonly string[]): Promise<Map<string, SkuRow>> {
+	if (skus.length === 0) return new Map();
+	const rows = await db
+		.select({
+			sku: variants.sku,
+			productId: variants.productId,
+			productTitle: products.title,
+			variantTitle: variants.title,
+			priceMinor: variants.priceMinor,
+			currency: variants.currency,
+			archivedAt: variants.archivedAt,
+			status: products.status,
+		})
+		.from(variants)
+		.innerJoin(products, eq(products.id, variants.productId))
+		.where(inArray(variants.sku, [...skus]));
+	return new Map(rows.map((row) => [row.sku, row]));
+}
+
+/** Refuses a SKU that is unknown, archived, or whose product is not on sale (422 unknown_sku). */
+export async function assertSellable(db: Db, sku: string): Promise<void> {
+	const [row] = await db
+		.select({ id: variants.id })
+		.from(variants)
+		.innerJoin(products, eq(products.id, variants.productId))
+		.where(and(eq(variants.sku, sku), isNull(variants.archivedAt), eq(products.status, "active")));
+	if (!row) throw new AppError(422, "unknown_sku", "Unknown SKU", { detail: `${sku} is not a product on sale.` });
+}
+
+export interface Money {
+	amount: number;
+	currency: string;
+}
+
+export interface CartLineView {
+	sku: string;
+	product_id: string | null;
+	title: string | null;
+	quantity: number;
+	unit_price: Money | null;
+	line_total: Money | null;
+	available: boolean;
+}
+
+export interface CartView {
+	id: string;
+	owner: "guest" | "user";
+	lines: CartLineView[];
+	subtotal: Money;
+	item_count: number;
+	expires_at: string;
+}
+
+/**
+ * Prices a cart from Postgres as it is now. The cart stores no prices, so these
+ * are informative; checkout re-prices. A line whose SKU is no longer on sale
+ * stays visible with `available: false` and counts toward no subtotal; so does
+ * one priced in a currency other than the cart's (the first available line's).
+ */
+export async function priceCart(db: Db, cart: CartState): Promise<CartView> {
+	const rows = await skuRows(
+		db,
+		cart.lines.map((line) => line.sku),
+	);
+	const currency = cart.lines.map((line) => rows.get(line.sku)).find((row) => row && isSellable(row))?.currency ?? DEFAULT_CURRENCY;
+	let subtotal = 0;
+	const lines = cart.lines.map((line): CartLineView => {
+		const row = rows.get(line.sku);
+		if (!row) {
+			return {
+				sku: line.sku,
+				product_id: null,
+				title: null,
+				quantity: line.quantity,
+				unit_price: null,
+				line_total: null,
+				available: false,
+			};
+		}
+		const available = isSellable(row);
+		const lineTotal = row.priceMinor * line.quantity;
+		if (available && row.currency === currency) subtotal += lineTotal;
+		return {
+			sku: line.sku,
+			product_id: row.productId,
+			title: row.variantTitle ? `${row.productTitle} — ${row.variantTitle}` : row.productTitle,
+			quantity: line.quantity,
+			unit_price: { amount: row.priceMinor, currency: row.currency },
+			line_total: { amount: lineTotal, currency: row.currency },
+			available,
+		};
+	});
+	return {
+		id: cart.id,
+		owner: cart.owner,
+		lines,
+		subtotal: { amount: subtotal, currency },
+		item_count: cart.lines.reduce((n, line) => n + line.quantity, 0),
+		expires_at: new Date(cart.expiresAt).toISOString(),
+	};
+}
+
+function isSellable(row: SkuRow): boolean {
+	return row.archivedAt === null && row.status === "active";
+}
