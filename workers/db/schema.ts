@@ -47,6 +47,8 @@ export const users = pgTable(
 		name: text("name").notNull(),
 		role: userRole("role").notNull().default("customer"),
 		abandonedCartEmails: boolean("abandoned_cart_emails").notNull().default(true),
+		/** The user's current cart (a Cart Durable Object id): set when they create one or sign in with a guest cart. */
+		cartId: text("cart_id"),
 		createdAt: createdAt(),
 		updatedAt: updatedAt(),
 	},

@@ -1,11 +1,13 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { eq, sql } from "drizzle-orm";
+import type { Context } from "hono";
 import { consumeAccountToken, createAccountToken } from "../../auth/account-tokens.ts";
 import { normalizeEmail } from "../../auth/email.ts";
 import { hashPassword, verifyDummy, verifyPassword } from "../../auth/password.ts";
 import { limitAuthAttempt } from "../../auth/rate-limit.ts";
 import { revokeAllSessions, revokeSessionOf, rotateSession, startSession } from "../../auth/sessions.ts";
 import { isUniqueViolation, publicUser } from "../../auth/users.ts";
+import { ensureUserCart, mergeGuestCart, priceCart } from "../../carts/carts.ts";
 import { Database } from "../../db/client.ts";
 import { users } from "../../db/schema.ts";
 import { newId } from "../../domain/ids.ts";
@@ -83,9 +85,26 @@ export const loginHandler: RouteHandler<typeof login, AppEnv> = async (c) => {
 			.where(eq(users.id, user.id))
 			.catch(() => {});
 	}
+	// The merge runs before the session starts, so a fault in it fails the sign-in cleanly.
+	const cart = body.guest_cart_id && body.guest_token ? await mergeAtLogin(c, user.id, body.guest_cart_id, body.guest_token) : undefined;
 	const tokens = await startSession(db, c.env, user);
-	return c.json({ user: publicUser(user), ...tokens }, 200);
+	return c.json({ user: publicUser(user), ...tokens, ...(cart === undefined ? {} : { cart }) }, 200);
 };
+
+/**
+ * Merge on sign-in: the guest cart's lines go into the user's current cart (one
+ * is created when they have none) by the rule of the merge route, and the guest
+ * cart is closed. A guest cart that cannot be used does not fail the sign-in:
+ * the answer's `cart` is null and the user's cart is left as it was.
+ */
+async function mergeAtLogin(c: Context<AppEnv>, userId: string, guestId: string, guestToken: string) {
+	const database = c.get("database");
+	const targetId = await ensureUserCart(c.env, database.primary, userId);
+	const merged = await mergeGuestCart(c.env, targetId, userId, guestId, guestToken);
+	if (!merged.ok) return null;
+	const view = await priceCart(database.read, merged.cart);
+	return { ...view, merge: { capped: merged.cart.capped, dropped: merged.cart.dropped } };
+}
 
 export const refreshHandler: RouteHandler<typeof refresh, AppEnv> = async (c) => {
 	const { refresh_token } = c.req.valid("json");

@@ -3,6 +3,7 @@ import { bodyProblems, jsonBody, jsonResponse } from "../lib/openapi.ts";
 import { problemResponse } from "../lib/problem.ts";
 import {
 	LoginBody,
+	LoginSessionSchema,
 	PasswordResetBody,
 	PasswordResetConfirmBody,
 	RefreshBody,
@@ -37,7 +38,7 @@ export const login = createRoute({
 	summary: "Sign in with e-mail and password",
 	request: { body: jsonBody(LoginBody) },
 	responses: {
-		200: jsonResponse(SessionSchema, "Signed in"),
+		200: jsonResponse(LoginSessionSchema, "Signed in (and the guest cart merged, when one was presented)"),
 		...bodyProblems,
 		401: problemResponse("Unknown e-mail or wrong password (the same answer for both)"),
 		...rateLimited,

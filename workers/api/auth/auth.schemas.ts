@@ -1,4 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { CART_ID } from "../../carts/carts.ts";
+import { MergedCartSchema } from "../carts/carts.schemas.ts";
 
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 128;
@@ -41,9 +43,29 @@ export const RegisterBody = z
 
 // Login does not check the e-mail's format: a malformed address simply has no account.
 export const LoginBody = z
-	.object({ email: z.string().min(1).max(254), password: z.string().min(1).max(PASSWORD_MAX) })
+	.object({
+		email: z.string().min(1).max(254),
+		password: z.string().min(1).max(PASSWORD_MAX),
+		guest_cart_id: z
+			.string()
+			.regex(CART_ID, "Not a cart id.")
+			.optional()
+			.openapi({ description: "A guest cart to merge into the user's cart (with guest_token)" }),
+		guest_token: z.string().min(1).max(200).optional().openapi({ description: "The guest cart's token" }),
+	})
 	.strict()
+	.refine((body) => (body.guest_cart_id === undefined) === (body.guest_token === undefined), {
+		message: "guest_cart_id and guest_token come together.",
+		path: ["guest_token"],
+	})
 	.openapi("LoginRequest");
+
+export const LoginSessionSchema = SessionSchema.extend({
+	cart: MergedCartSchema.nullable().optional().openapi({
+		description:
+			"Only when a guest cart was presented: the user's cart after the merge, or null when the guest cart could not be used (expired, closed or a wrong token). Sign-in succeeds either way.",
+	}),
+}).openapi("LoginSession");
 
 export const RefreshBody = z
 	.object({ refresh_token: z.string().min(1).max(200) })

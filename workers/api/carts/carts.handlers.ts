@@ -1,9 +1,19 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { CartCaller, CartResult, CartState } from "../../../durable-objects/cart.ts";
+import type { CartCaller, CartResult } from "../../../durable-objects/cart.ts";
 import { hashToken, randomToken } from "../../auth/secrets.ts";
 import { unauthorized } from "../../auth/tokens.ts";
-import { assertSellable, bearerUser, CART_ID, callerOf, cartFailure, cartNotFound, cartStub, priceCart } from "../../carts/carts.ts";
+import {
+	assertSellable,
+	bearerUser,
+	callerOf,
+	cartFailure,
+	cartNotFound,
+	cartStub,
+	mergeGuestCart,
+	priceCart,
+	rememberUserCart,
+} from "../../carts/carts.ts";
 import { newId } from "../../domain/ids.ts";
 import type { AppEnv } from "../types.ts";
 import type { addItem, createCart, getCart, mergeCart, removeItem, setItemQuantity } from "./carts.routes.ts";
@@ -26,6 +36,7 @@ export const createCartHandler: RouteHandler<typeof createCart, AppEnv> = async 
 	const token = userId ? undefined : randomToken();
 	const owner = userId ? { kind: "user" as const, userId } : { kind: "guest" as const, tokenHash: await hashToken(token as string) };
 	const cart = unwrap(await cartStub(c.env, id).create(id, owner));
+	if (userId) await rememberUserCart(c.get("database").primary, userId, id);
 	const view = await priceCart(c.get("database").read, cart);
 	return c.json({ ...view, ...(token ? { token } : {}) }, 201, { ...noStore, location: `/v1/carts/${id}` });
 };
@@ -73,17 +84,8 @@ export const mergeCartHandler: RouteHandler<typeof mergeCart, AppEnv> = async (c
 	const { guest_cart_id: guestId, guest_token: guestToken } = c.req.valid("json");
 	const userId = await bearerUser(c.env, c.req.header("authorization"));
 	if (!userId) throw unauthorized("Sign in to merge a guest cart: Authorization: Bearer <token>.");
-	if (guestId === id || !CART_ID.test(guestId)) throw cartNotFound();
-	const target = cartStub(c.env, id);
-	const user = { userId };
-	if (!(await target.authorize(user))) throw cartNotFound();
-	const guest = cartStub(c.env, guestId);
-	const guestCaller = { tokenHash: await hashToken(guestToken) };
-	const guestCart: CartState = unwrap(await guest.snapshot(guestCaller));
-	if (guestCart.owner !== "guest") throw cartNotFound();
-	const merged = unwrap(await target.mergeFrom(user, guestId, guestCart.lines));
-	// Already closed by a concurrent merge: the lines were merged once all the same.
-	await guest.close(guestCaller);
+	if (!(await cartStub(c.env, id).authorize({ userId }))) throw cartNotFound();
+	const merged = unwrap(await mergeGuestCart(c.env, id, userId, guestId, guestToken));
 	const view = await priceCart(c.get("database").read, merged);
 	return c.json({ ...view, merge: { capped: merged.capped, dropped: merged.dropped } }, 200, noStore);
 };

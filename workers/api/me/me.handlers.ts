@@ -1,12 +1,13 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { and, asc, desc, eq, ne, sql } from "drizzle-orm";
 import { publicUser } from "../../auth/users.ts";
+import { cartNotFound, cartStub, currentUserCart, priceCart } from "../../carts/carts.ts";
 import type { Tx } from "../../db/client.ts";
 import { addresses, users } from "../../db/schema.ts";
 import { newId } from "../../domain/ids.ts";
 import { AppError } from "../lib/problem.ts";
 import type { AppEnv } from "../types.ts";
-import type { createAddress, deleteAddress, getMe, listAddresses, patchMe, updateAddress } from "./me.routes.ts";
+import type { createAddress, deleteAddress, getMe, getMyCart, listAddresses, patchMe, updateAddress } from "./me.routes.ts";
 import { MAX_ADDRESSES } from "./me.schemas.ts";
 
 type AddressRow = typeof addresses.$inferSelect;
@@ -160,4 +161,14 @@ export const deleteAddressHandler: RouteHandler<typeof deleteAddress, AppEnv> = 
 		.returning({ id: addresses.id });
 	if (deleted.length === 0) throw addressNotFound();
 	return c.body(null, 204);
+};
+
+export const getMyCartHandler: RouteHandler<typeof getMyCart, AppEnv> = async (c) => {
+	const { userId } = c.get("auth");
+	const database = c.get("database");
+	const cartId = await currentUserCart(c.env, database.primary, userId);
+	if (!cartId) throw cartNotFound();
+	const snapshot = await cartStub(c.env, cartId).snapshot({ userId });
+	if (!snapshot.ok) throw cartNotFound();
+	return c.json(await priceCart(database.read, snapshot.cart), 200, { "cache-control": "no-store" });
 };

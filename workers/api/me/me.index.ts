@@ -4,11 +4,12 @@ import {
 	createAddressHandler,
 	deleteAddressHandler,
 	getMeHandler,
+	getMyCartHandler,
 	listAddressesHandler,
 	patchMeHandler,
 	updateAddressHandler,
 } from "./me.handlers.ts";
-import { createAddress, deleteAddress, getMe, listAddresses, patchMe, updateAddress } from "./me.routes.ts";
+import { createAddress, deleteAddress, getMe, getMyCart, listAddresses, patchMe, updateAddress } from "./me.routes.ts";
 
 const me = createRouter();
 me.use("/me", requireUser());
@@ -20,4 +21,5 @@ export const meRouter = me
 	.openapi(listAddresses, listAddressesHandler)
 	.openapi(createAddress, createAddressHandler)
 	.openapi(updateAddress, updateAddressHandler)
-	.openapi(deleteAddress, deleteAddressHandler);
+	.openapi(deleteAddress, deleteAddressHandler)
+	.openapi(getMyCart, getMyCartHandler);

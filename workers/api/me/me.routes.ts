@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { UserSchema } from "../auth/auth.schemas.ts";
+import { CartSchema } from "../carts/carts.schemas.ts";
 import { authProblems, bearerAuth, bodyProblems, jsonBody, jsonResponse } from "../lib/openapi.ts";
 import { problemResponse } from "../lib/problem.ts";
 import { AddressBody, AddressIdParam, AddressPatchBody, AddressSchema, MAX_ADDRESSES, UpdateMeBody } from "./me.schemas.ts";
@@ -68,4 +69,17 @@ export const deleteAddress = createRoute({
 	summary: "Delete one of own addresses",
 	request: { params: AddressIdParam },
 	responses: { 204: { description: "Deleted" }, ...authProblems, ...notFound },
+});
+
+export const getMyCart = createRoute({
+	method: "get",
+	path: "/me/cart",
+	tags: ["Carts"],
+	security: bearerAuth,
+	summary: "Own current cart: the latest one created while signed in, or the one a guest cart was merged into at sign-in",
+	responses: {
+		200: jsonResponse(CartSchema, "The cart, priced now"),
+		...authProblems,
+		404: problemResponse("No open cart (none yet, or it expired)"),
+	},
 });
