@@ -2,6 +2,7 @@ import { neonConfig, Pool } from "@neondatabase/serverless";
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import { drizzle, type NeonDatabase } from "drizzle-orm/neon-serverless";
 import { AppError } from "../api/lib/problem.ts";
+import { AdmissionTimeoutError, databaseAdmission } from "./admission.ts";
 import * as schema from "./schema.ts";
 
 export type Db = NeonDatabase<typeof schema>;
@@ -75,11 +76,57 @@ export class Database {
 			});
 		}
 		configureDriver(this.#env.DATABASE_WS_PROXY);
-		const pool = new Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5000 });
+		const pool = new AdmittedPool({ connectionString: url, max: 2, connectionTimeoutMillis: 5000 });
 		// An idle client's socket dying must not become an unhandled error.
 		pool.on("error", () => {});
 		this.#pools.push(pool);
 		return drizzle({ client: pool, schema });
+	}
+}
+
+/**
+ * A request's pool that first waits for its isolate's admission slot (see
+ * admission.ts): taken when the pool first connects, given back when it ends.
+ * Every query and transaction goes through `connect()` (pg-pool's `query`
+ * calls it too), so nothing reaches the server without a slot.
+ */
+class AdmittedPool extends Pool {
+	#admitted: Promise<void> | undefined;
+	#held = false;
+
+	#admit(): Promise<void> {
+		this.#admitted ??= databaseAdmission.acquire().then(() => {
+			this.#held = true;
+		});
+		return this.#admitted;
+	}
+
+	// biome-ignore lint/suspicious/noExplicitAny: pg-pool's overloads (callback or promise) are not expressible here.
+	override connect(callback?: any): any {
+		if (this.#held) return super.connect(callback);
+		const admitted = this.#admit();
+		if (typeof callback === "function") {
+			admitted.then(
+				() => super.connect(callback),
+				(err) => callback(err),
+			);
+			return undefined;
+		}
+		return admitted.then(() => super.connect());
+	}
+
+	override async end(): Promise<void> {
+		try {
+			await super.end();
+		} finally {
+			if (this.#admitted) {
+				await this.#admitted.catch(() => {});
+				if (this.#held) {
+					this.#held = false;
+					databaseAdmission.release();
+				}
+			}
+		}
 	}
 }
 
@@ -93,6 +140,7 @@ const UNAVAILABLE_SQLSTATE = /^(08|53|57P|58)/;
 export function isDatabaseUnavailable(err: unknown): boolean {
 	let current: unknown = err;
 	for (let depth = 0; current && depth < 5; depth++) {
+		if (current instanceof AdmissionTimeoutError) return true;
 		if (current instanceof DrizzleQueryError) {
 			current = current.cause;
 			continue;
