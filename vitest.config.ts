@@ -16,6 +16,7 @@ export default defineConfig({
 					DATABASE_WS_PROXY: inject<string>("databaseWsProxy"),
 					JWT_KEYS: inject<string>("jwtKeys"),
 					CORS_ORIGINS: "http://localhost:8787,https://shop.test",
+					TEST_PAYMENT_WEBHOOK_SECRET: "whsec_test_suite_only",
 				},
 			},
 		})),

@@ -100,6 +100,9 @@ export class Cart extends DurableObject<Env> {
 			CREATE TABLE IF NOT EXISTS merged (
 				guest_cart_id TEXT PRIMARY KEY
 			);
+			CREATE TABLE IF NOT EXISTS settled (
+				order_id TEXT PRIMARY KEY
+			);
 			CREATE TABLE IF NOT EXISTS outbox (
 				id TEXT PRIMARY KEY,
 				type TEXT NOT NULL,
@@ -256,6 +259,29 @@ export class Cart extends DurableObject<Env> {
 		this.ctx.storage.sql.exec("INSERT INTO merged (guest_cart_id) VALUES (?)", guestCartId);
 		this.#touch();
 		return { ok: true, cart: { ...this.#state(), ...outcome } };
+	}
+
+	/**
+	 * Takes a paid order's lines out of the cart. Called by the orders consumer,
+	 * not on behalf of a shopper, so it checks no owner. Only the ordered
+	 * quantities go: what the shopper added after checking out stays. Once per
+	 * order, however often the payment event is delivered.
+	 */
+	settle(orderId: string, lines: readonly CartLine[]): { settled: boolean } {
+		if (!this.#meta()) return { settled: false };
+		if (this.ctx.storage.sql.exec("SELECT 1 FROM settled WHERE order_id = ?", orderId).toArray().length > 0) return { settled: false };
+		for (const line of lines) {
+			this.ctx.storage.sql.exec("DELETE FROM lines WHERE sku = ? AND quantity <= ?", line.sku, line.quantity);
+			this.ctx.storage.sql.exec(
+				"UPDATE lines SET quantity = quantity - ? WHERE sku = ? AND quantity > ?",
+				line.quantity,
+				line.sku,
+				line.quantity,
+			);
+		}
+		this.ctx.storage.sql.exec("INSERT INTO settled (order_id) VALUES (?)", orderId);
+		this.#touch();
+		return { settled: true };
 	}
 
 	/** Deletes the cart for good (after a merge, or a completed checkout). */

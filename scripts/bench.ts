@@ -134,7 +134,12 @@ try {
 	log("starting wrangler dev…");
 	worker = await startWranglerDev({
 		port,
-		vars: { DATABASE_URL: stack.databaseUrl, DATABASE_WS_PROXY: stack.wsProxy, JWT_KEYS: await generateKeySet(1) },
+		vars: {
+			DATABASE_URL: stack.databaseUrl,
+			DATABASE_WS_PROXY: stack.wsProxy,
+			JWT_KEYS: await generateKeySet(1),
+			TEST_PAYMENT_WEBHOOK_SECRET: `whsec_${crypto.randomUUID().replaceAll("-", "")}`,
+		},
 		persistTo: path.join(projectRoot, ".data", "bench-wrangler"),
 	});
 	const selected = scenarios.filter((s) => !only || only.includes(s.name));

@@ -66,7 +66,12 @@ try {
 	say("starting wrangler dev…");
 	worker = await startWranglerDev({
 		port,
-		vars: { DATABASE_URL: stack.databaseUrl, DATABASE_WS_PROXY: stack.wsProxy, JWT_KEYS: await devJwtKeys() },
+		vars: {
+			DATABASE_URL: stack.databaseUrl,
+			DATABASE_WS_PROXY: stack.wsProxy,
+			JWT_KEYS: await devJwtKeys(),
+			TEST_PAYMENT_WEBHOOK_SECRET: `whsec_${crypto.randomUUID().replaceAll("-", "")}`,
+		},
 		persistTo: path.join(dataDir, "wrangler"),
 		inheritOutput: true,
 		readyTimeoutMs: 120_000,

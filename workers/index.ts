@@ -1,5 +1,6 @@
 import { app } from "./api/index.ts";
 import { consumeQueueBatch } from "./queues/index.ts";
+import { runScheduled } from "./scheduled.ts";
 
 export { Cart } from "../durable-objects/cart.ts";
 export { InventoryItem } from "../durable-objects/inventory-item.ts";
@@ -7,4 +8,5 @@ export { InventoryItem } from "../durable-objects/inventory-item.ts";
 export default {
 	fetch: app.fetch,
 	queue: consumeQueueBatch,
+	scheduled: runScheduled,
 } satisfies ExportedHandler<Env>;

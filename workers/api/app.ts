@@ -143,7 +143,7 @@ export function createApp(mount: (app: OpenAPIHono<AppEnv>) => void): OpenAPIHon
 		const origins = corsOrigins(c.env);
 		return cors({
 			origin: origins === "*" ? "*" : (origin) => (origins.includes(origin) ? origin : null),
-			allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Cart-Token", "If-None-Match", "Range"],
+			allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Cart-Token", "X-Order-Token", "If-None-Match", "Range"],
 			allowMethods: ["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
 			exposeHeaders: ["X-Request-Id", "ETag", "Retry-After", "Location", "Content-Range", "Accept-Ranges"],
 			maxAge: 600,

@@ -8,6 +8,7 @@ import { inventoryRouter } from "./inventory/inventory.index.ts";
 import { meRouter } from "./me/me.index.ts";
 import { mediaRouter } from "./media/media.index.ts";
 import { mountOpenApi } from "./openapi.ts";
+import { ordersRouter } from "./orders/orders.index.ts";
 import { wellKnown } from "./well-known.ts";
 
 /** The whole HTTP surface: every v1 resource router, plus the OpenAPI document and reference. */
@@ -19,6 +20,7 @@ export const app = createApp((root) => {
 	root.route("/v1", mediaRouter);
 	root.route("/v1", inventoryRouter);
 	root.route("/v1", cartsRouter);
+	root.route("/v1", ordersRouter);
 	root.route("/v1", adminRouter);
 	root.route("/", wellKnown);
 	mountOpenApi(root);

@@ -129,8 +129,9 @@ export async function mergeGuestCart(
 	return merged;
 }
 
-interface SkuRow {
+export interface SkuRow {
 	sku: string;
+	variantId: string;
 	productId: string;
 	productTitle: string;
 	variantTitle: string;
@@ -140,11 +141,12 @@ interface SkuRow {
 	status: string;
 }
 
-async function skuRows(db: Db, skus: readonly string[]): Promise<Map<string, SkuRow>> {
+export async function skuRows(db: Db, skus: readonly string[]): Promise<Map<string, SkuRow>> {
 	if (skus.length === 0) return new Map();
 	const rows = await db
 		.select({
 			sku: variants.sku,
+			variantId: variants.id,
 			productId: variants.productId,
 			productTitle: products.title,
 			variantTitle: variants.title,
@@ -242,6 +244,6 @@ export async function priceCart(db: Db, cart: CartState): Promise<CartView> {
 	};
 }
 
-function isSellable(row: SkuRow): boolean {
+export function isSellable(row: SkuRow): boolean {
 	return row.archivedAt === null && row.status === "active";
 }

@@ -263,3 +263,222 @@ export const auditLog = pgTable(
 	},
 	(t) => [index("audit_log_entity_idx").on(t.entityType, t.entityId, t.createdAt), index("audit_log_actor_idx").on(t.actorId, t.createdAt)],
 );
+
+export const orderStatus = pgEnum("order_status", [
+	"pending_payment",
+	"paid",
+	"fulfilled",
+	"shipped",
+	"delivered",
+	"cancelled",
+	"refunded",
+]);
+export const discountKind = pgEnum("discount_kind", ["percentage", "fixed"]);
+export const paymentStatus = pgEnum("payment_status", ["requires_action", "processing", "succeeded", "failed", "canceled", "refunded"]);
+
+/** A shipping address as an order keeps it: a copy, so later edits of saved addresses change no order. */
+export interface ShippingAddress {
+	name: string;
+	line1: string;
+	line2?: string | null;
+	city: string;
+	region?: string | null;
+	postal_code: string;
+	country: string;
+	phone?: string | null;
+}
+
+/**
+ * Orders. Totals are computed by the server at checkout from Postgres prices
+ * and frozen here; the status moves only through the transitions of
+ * `workers/orders/state.ts`, each applied as a conditional update on the
+ * current status. Guests read their order with a token stored hashed.
+ */
+export const orders = pgTable(
+	"orders",
+	{
+		id: text("id").primaryKey(),
+		userId: text("user_id").references(() => users.id, { onDelete: "set null" }),
+		email: text("email").notNull(),
+		status: orderStatus("status").notNull().default("pending_payment"),
+		currency: char("currency", { length: 3 }).notNull(),
+		subtotalMinor: integer("subtotal_minor").notNull(),
+		discountMinor: integer("discount_minor").notNull().default(0),
+		shippingMinor: integer("shipping_minor").notNull(),
+		taxMinor: integer("tax_minor").notNull(),
+		totalMinor: integer("total_minor").notNull(),
+		discountCode: text("discount_code"),
+		shippingAddress: jsonb("shipping_address").$type<ShippingAddress>().notNull(),
+		cartId: text("cart_id").notNull(),
+		accessTokenHash: text("access_token_hash"),
+		reservationExpiresAt: timestamp("reservation_expires_at", { withTimezone: true }).notNull(),
+		carrier: text("carrier"),
+		trackingNumber: text("tracking_number"),
+		cancelReason: text("cancel_reason"),
+		paidAt: timestamp("paid_at", { withTimezone: true }),
+		fulfilledAt: timestamp("fulfilled_at", { withTimezone: true }),
+		shippedAt: timestamp("shipped_at", { withTimezone: true }),
+		deliveredAt: timestamp("delivered_at", { withTimezone: true }),
+		cancelledAt: timestamp("cancelled_at", { withTimezone: true }),
+		refundedAt: timestamp("refunded_at", { withTimezone: true }),
+		createdAt: createdAt(),
+		updatedAt: updatedAt(),
+	},
+	(t) => [
+		index("orders_user_created_idx").on(t.userId, t.createdAt, t.id),
+		index("orders_status_created_idx").on(t.status, t.createdAt),
+		index("orders_email_idx").on(t.email),
+		index("orders_created_idx").on(t.createdAt, t.id),
+		check(
+			"orders_amounts_non_negative",
+			sql`${t.subtotalMinor} >= 0 AND ${t.discountMinor} >= 0 AND ${t.shippingMinor} >= 0 AND ${t.taxMinor} >= 0 AND ${t.totalMinor} >= 0`,
+		),
+	],
+);
+
+/** One line per SKU, with the price and titles as they were when the order was placed. */
+export const orderLines = pgTable(
+	"order_lines",
+	{
+		id: bigserial("id", { mode: "number" }).primaryKey(),
+		orderId: text("order_id")
+			.notNull()
+			.references(() => orders.id, { onDelete: "cascade" }),
+		sku: text("sku").notNull(),
+		productId: text("product_id").notNull(),
+		variantId: text("variant_id").notNull(),
+		title: text("title").notNull(),
+		unitPriceMinor: integer("unit_price_minor").notNull(),
+		quantity: integer("quantity").notNull(),
+		lineTotalMinor: integer("line_total_minor").notNull(),
+	},
+	(t) => [uniqueIndex("order_lines_order_sku_key").on(t.orderId, t.sku), check("order_lines_quantity_positive", sql`${t.quantity} > 0`)],
+);
+
+/** The payment of an order at its provider. One per order. */
+export const payments = pgTable(
+	"payments",
+	{
+		id: text("id").primaryKey(),
+		orderId: text("order_id")
+			.notNull()
+			.references(() => orders.id, { onDelete: "cascade" }),
+		provider: text("provider").notNull(),
+		providerPaymentId: text("provider_payment_id"),
+		status: paymentStatus("status").notNull().default("requires_action"),
+		amountMinor: integer("amount_minor").notNull(),
+		currency: char("currency", { length: 3 }).notNull(),
+		refundedMinor: integer("refunded_minor").notNull().default(0),
+		providerRefundId: text("provider_refund_id"),
+		createdAt: createdAt(),
+		updatedAt: updatedAt(),
+	},
+	(t) => [
+		uniqueIndex("payments_order_key").on(t.orderId),
+		uniqueIndex("payments_provider_payment_key").on(t.provider, t.providerPaymentId),
+	],
+);
+
+/** Every state change of an order, with who or what caused it. */
+export const orderEvents = pgTable(
+	"order_events",
+	{
+		id: bigserial("id", { mode: "number" }).primaryKey(),
+		orderId: text("order_id")
+			.notNull()
+			.references(() => orders.id, { onDelete: "cascade" }),
+		type: text("type").notNull(),
+		fromStatus: orderStatus("from_status"),
+		toStatus: orderStatus("to_status"),
+		actor: text("actor").notNull(),
+		data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
+		createdAt: createdAt(),
+	},
+	(t) => [index("order_events_order_idx").on(t.orderId, t.id)],
+);
+
+/**
+ * Idempotency keys of mutating requests, per caller. The first request claims
+ * the key (insert), later ones with the same key get its stored answer, 409
+ * while it is still running, 422 when their body differs.
+ */
+export const idempotencyKeys = pgTable(
+	"idempotency_keys",
+	{
+		scope: text("scope").notNull(),
+		key: text("key").notNull(),
+		route: text("route").notNull(),
+		requestHash: text("request_hash").notNull(),
+		responseStatus: integer("response_status"),
+		responseBody: text("response_body"),
+		responseHeaders: jsonb("response_headers").$type<Record<string, string>>(),
+		/**
+		 * What a handler already committed (e.g. the order id), written in its own
+		 * transaction: a retry after a crash resumes from here instead of doing it again.
+		 */
+		recovery: jsonb("recovery").$type<Record<string, unknown>>(),
+		lockedUntil: timestamp("locked_until", { withTimezone: true }).notNull(),
+		createdAt: createdAt(),
+		completedAt: timestamp("completed_at", { withTimezone: true }),
+	},
+	(t) => [uniqueIndex("idempotency_keys_scope_key").on(t.scope, t.key), index("idempotency_keys_created_idx").on(t.createdAt)],
+);
+
+/** Events already applied (provider webhooks, queue messages): the effect and this row commit together. */
+export const processedEvents = pgTable(
+	"processed_events",
+	{
+		source: text("source").notNull(),
+		eventId: text("event_id").notNull(),
+		processedAt: timestamp("processed_at", { withTimezone: true }).notNull().defaultNow(),
+	},
+	(t) => [uniqueIndex("processed_events_key").on(t.source, t.eventId)],
+);
+
+/**
+ * Messages to publish after a commit: written in the same transaction as the
+ * change they announce, sent right after, and relayed by the scheduled handler
+ * if the sender died in between. Consumers de-duplicate by the envelope id.
+ */
+export const outbox = pgTable(
+	"outbox",
+	{
+		id: bigserial("id", { mode: "number" }).primaryKey(),
+		queue: text("queue").notNull(),
+		body: jsonb("body").$type<Record<string, unknown>>().notNull(),
+		delaySeconds: integer("delay_seconds").notNull().default(0),
+		createdAt: createdAt(),
+		publishedAt: timestamp("published_at", { withTimezone: true }),
+		attempts: integer("attempts").notNull().default(0),
+	},
+	(t) => [index("outbox_unpublished_idx").on(t.id).where(sql`${t.publishedAt} IS NULL`)],
+);
+
+/**
+ * Discount codes: a percentage (in basis points) or a fixed amount in one
+ * currency, valid in a window, with an optional total usage limit enforced by
+ * a conditional increment in the order's transaction.
+ */
+export const discountCodes = pgTable(
+	"discount_codes",
+	{
+		code: text("code").primaryKey(),
+		kind: discountKind("kind").notNull(),
+		/** Basis points for `percentage` (1000 = 10 %), minor units for `fixed`. */
+		value: integer("value").notNull(),
+		currency: char("currency", { length: 3 }),
+		minSubtotalMinor: integer("min_subtotal_minor").notNull().default(0),
+		startsAt: timestamp("starts_at", { withTimezone: true }),
+		endsAt: timestamp("ends_at", { withTimezone: true }),
+		maxUses: integer("max_uses"),
+		usedCount: integer("used_count").notNull().default(0),
+		active: boolean("active").notNull().default(true),
+		createdAt: createdAt(),
+	},
+	(t) => [
+		check("discount_codes_code_upper", sql`${t.code} = upper(${t.code})`),
+		check("discount_codes_value_range", sql`${t.value} > 0 AND (${t.kind} <> 'percentage' OR ${t.value} <= 10000)`),
+		check("discount_codes_fixed_currency", sql`${t.kind} <> 'fixed' OR ${t.currency} IS NOT NULL`),
+		check("discount_codes_uses", sql`${t.maxUses} IS NULL OR ${t.usedCount} <= ${t.maxUses}`),
+	],
+);

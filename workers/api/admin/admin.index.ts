@@ -2,6 +2,7 @@ import { createRouter } from "../app.ts";
 import { adminInventoryRouter } from "../inventory/inventory.index.ts";
 import { adminMediaRouter } from "../media/media.index.ts";
 import { requireAdmin } from "../middleware/auth.ts";
+import { adminOrdersRouter } from "../orders/orders.index.ts";
 import { listDeadLettersHandler, replayDeadLetterHandler } from "./dead-letters.handlers.ts";
 import { listDeadLetters, replayDeadLetter } from "./dead-letters.routes.ts";
 import { adminProductsRouter } from "./products.index.ts";
@@ -15,4 +16,5 @@ export const adminRouter = admin
 	.openapi(replayDeadLetter, replayDeadLetterHandler)
 	.route("/", adminProductsRouter)
 	.route("/", adminMediaRouter)
-	.route("/", adminInventoryRouter);
+	.route("/", adminInventoryRouter)
+	.route("/", adminOrdersRouter);

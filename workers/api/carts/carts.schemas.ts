@@ -37,7 +37,7 @@ export const MergeBody = z
 	.strict()
 	.openapi("CartMergeRequest");
 
-const Money = z
+export const Money = z
 	.object({ amount: z.number().int().openapi({ description: "Minor units" }), currency: z.string().length(3) })
 	.openapi("Money");
 

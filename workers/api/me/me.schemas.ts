@@ -10,7 +10,7 @@ export const UpdateMeBody = z
 	.strict()
 	.openapi("UpdateMeRequest");
 
-const addressFields = {
+export const addressFields = {
 	name: z.string().trim().min(1).max(100),
 	line1: z.string().trim().min(1).max(200),
 	line2: z.string().trim().max(200).nullable().optional(),

@@ -1,0 +1,148 @@
+import { eq, inArray } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { orderLines, orders } from "../workers/db/schema.ts";
+import { withDb } from "./helpers.ts";
+import { available, Bus, type CheckoutAnswer, checkoutRequest, guestCart, newSku, stock } from "./orders-helpers.ts";
+
+/** Builds carts a few at a time (setup, not the race under test). */
+async function carts(count: number, lines: (i: number) => [string, number][]) {
+	const made: { id: string; token: string }[] = [];
+	for (let i = 0; i < count; i += 20) {
+		made.push(...(await Promise.all(Array.from({ length: Math.min(20, count - i) }, (_, j) => guestCart(lines(i + j))))));
+	}
+	return made;
+}
+
+/** Fires every checkout at once and sorts the answers. */
+async function race(bus: Bus, all: { id: string; token: string }[]) {
+	const answers = await Promise.all(all.map((cart) => checkoutRequest(bus, cart, `key-${crypto.randomUUID()}`)));
+	const bodies = await Promise.all(
+		answers.map(async (res) => ({ status: res.status, body: (await res.json()) as Record<string, unknown> })),
+	);
+	return {
+		placed: bodies.filter((b) => b.status === 201).map((b) => b.body as unknown as CheckoutAnswer),
+		refused: bodies.filter((b) => b.status !== 201),
+		statuses: bodies.map((b) => b.status),
+	};
+}
+
+async function orderedUnits(orderIds: string[], sku: string): Promise<number> {
+	if (orderIds.length === 0) return 0;
+	const rows = await withDb((db) =>
+		db.primary
+			.select({ quantity: orderLines.quantity, sku: orderLines.sku })
+			.from(orderLines)
+			.innerJoin(orders, eq(orders.id, orderLines.orderId))
+			.where(inArray(orders.id, orderIds)),
+	);
+	return rows.filter((r) => r.sku === sku).reduce((n, r) => n + r.quantity, 0);
+}
+
+describe("no oversell through the HTTP layer (I1)", () => {
+	it("stock 10, 200 concurrent checkouts of one unit: exactly 10 orders, the rest 409 out_of_stock, available 0", async () => {
+		const bus = new Bus();
+		const { sku } = await newSku();
+		await stock(sku, 10);
+		const all = await carts(200, () => [[sku, 1]]);
+		const { placed, refused, statuses } = await race(bus, all);
+		expect(statuses.filter((s) => s >= 500)).toEqual([]);
+		expect(placed).toHaveLength(10);
+		expect(refused.every((r) => r.status === 409 && r.body.code === "out_of_stock")).toBe(true);
+		expect(refused[0]?.body.lines).toEqual([{ sku, requested: 1, available: 0, short: 1 }]);
+		expect(await available(sku)).toEqual({ sku, available: 0, onHand: 10, reserved: 10 });
+	});
+
+	it("stock 10, 60 concurrent checkouts of 1 to 3 units: what was ordered is exactly what is reserved, never more than 10", async () => {
+		const bus = new Bus();
+		const { sku } = await newSku();
+		await stock(sku, 10);
+		const all = await carts(60, (i) => [[sku, (i % 3) + 1]]);
+		const { placed, refused, statuses } = await race(bus, all);
+		expect(statuses.filter((s) => s >= 500)).toEqual([]);
+		expect(refused.every((r) => r.status === 409)).toBe(true);
+		const units = await orderedUnits(
+			placed.map((p) => p.order.id),
+			sku,
+		);
+		const level = await available(sku);
+		expect(units).toBeLessThanOrEqual(10);
+		expect(level.reserved).toBe(units);
+		expect(level.available).toBe(10 - units);
+		expect(level.available).toBeGreaterThanOrEqual(0);
+		// Nothing smaller than what is left was refused for want of stock: a refusal means it did not fit.
+		for (const r of refused) {
+			const line = (r.body.lines as { requested: number; available: number }[])[0];
+			expect(line?.requested).toBeGreaterThan(line?.available ?? 0);
+		}
+	});
+
+	it("two SKUs against each other: orders of A+B, A alone and B alone race; every order holds all its lines or none", async () => {
+		const bus = new Bus();
+		const a = (await newSku()).sku;
+		const b = (await newSku()).sku;
+		await stock(a, 8);
+		await stock(b, 8);
+		const shapes: [string, number][][] = [
+			[
+				[a, 1],
+				[b, 1],
+			],
+			[[a, 2]],
+			[[b, 2]],
+			[
+				[b, 1],
+				[a, 1],
+			],
+		];
+		const all = await carts(80, (i) => shapes[i % shapes.length] as [string, number][]);
+		const { placed, refused, statuses } = await race(bus, all);
+		expect(statuses.filter((s) => s >= 500)).toEqual([]);
+		expect(refused.every((r) => r.status === 409 && r.body.code === "out_of_stock")).toBe(true);
+		const ids = placed.map((p) => p.order.id);
+		const [unitsA, unitsB] = [await orderedUnits(ids, a), await orderedUnits(ids, b)];
+		const [levelA, levelB] = [await available(a), await available(b)];
+		expect(levelA.reserved).toBe(unitsA);
+		expect(levelB.reserved).toBe(unitsB);
+		expect(unitsA).toBeLessThanOrEqual(8);
+		expect(unitsB).toBeLessThanOrEqual(8);
+		// All or nothing: every placed order has exactly the lines of its cart.
+		for (const order of placed) expect(order.order.lines.length).toBeGreaterThanOrEqual(1);
+		const twoLine = placed.filter((p) => p.order.lines.length === 2);
+		for (const order of twoLine) expect(order.order.lines.map((l) => l.quantity)).toEqual([1, 1]);
+	});
+
+	it("stock 5, 100 concurrent checkouts from different carts: exactly 5 orders, no 5xx", async () => {
+		const bus = new Bus();
+		const { sku } = await newSku();
+		await stock(sku, 5);
+		const all = await carts(100, () => [[sku, 1]]);
+		const { placed, statuses } = await race(bus, all);
+		expect(statuses.filter((s) => s >= 500)).toEqual([]);
+		expect(placed).toHaveLength(5);
+		const [count] = await withDb((db) =>
+			db.primary.select({ n: orderLines.quantity }).from(orderLines).where(eq(orderLines.sku, sku)),
+		).then((rows) => [rows.length]);
+		expect(count).toBe(5);
+	});
+
+	it("50 concurrent identical checkouts with one key: one order, every answer identical or 409 in flight", async () => {
+		const bus = new Bus();
+		const { sku } = await newSku();
+		await stock(sku, 50);
+		const [cart] = await carts(1, () => [[sku, 1]]);
+		if (!cart) throw new Error("no cart");
+		const key = `key-${crypto.randomUUID()}`;
+		const answers = await Promise.all(Array.from({ length: 50 }, () => checkoutRequest(bus, cart, key)));
+		const texts = await Promise.all(answers.map((r) => r.text()));
+		const ok = texts.filter((_, i) => answers[i]?.status === 201);
+		expect(answers.every((r) => r.status === 201 || r.status === 409)).toBe(true);
+		expect(ok.length).toBeGreaterThanOrEqual(1);
+		expect(new Set(ok).size).toBe(1);
+		for (const [i, res] of answers.entries()) {
+			if (res.status === 409) expect(JSON.parse(texts[i] as string).code).toBe("idempotency_in_progress");
+		}
+		const rows = await withDb((db) => db.primary.select({ id: orders.id }).from(orders).where(eq(orders.cartId, cart.id)));
+		expect(rows).toHaveLength(1);
+		expect((await available(sku)).reserved).toBe(1);
+	});
+});

@@ -1,0 +1,206 @@
+import { and, eq, lt, sql } from "drizzle-orm";
+import type { Context, MiddlewareHandler } from "hono";
+import type { Db, Tx } from "../../db/client.ts";
+import { idempotencyKeys } from "../../db/schema.ts";
+import { sha256Hex } from "../../domain/hash.ts";
+import { AppError } from "../lib/problem.ts";
+import type { AppEnv } from "../types.ts";
+
+/** How long a stored answer is replayed. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+/** How long a claim holds before a retry may take over a request that died without answering. */
+export const IDEMPOTENCY_LOCK_MS = 60 * 1000;
+
+const KEY = /^[\x21-\x7e]{8,255}$/;
+/** Response headers worth replaying; the rest (request id, dates) belong to the replaying request. */
+const REPLAYED_HEADERS = ["content-type", "location", "cache-control"];
+
+/** What a handler behind `idempotent()` can use: the claim, and what an earlier attempt committed. */
+export interface IdempotencyClaim {
+	scope: string;
+	key: string;
+	/** What an attempt that died after committing left behind (see `remember`), or null. */
+	recovery: Record<string, unknown> | null;
+	/** Records progress inside the handler's own transaction, so a retry resumes instead of repeating it. */
+	remember(tx: Tx, recovery: Record<string, unknown>): Promise<void>;
+}
+
+declare module "hono" {
+	interface ContextVariableMap {
+		idempotency: IdempotencyClaim;
+	}
+}
+
+/**
+ * JSON with sorted keys, so the same body sent with other spacing or key order
+ * counts as the same request.
+ */
+function canonical(text: string): string {
+	if (text === "") return "";
+	try {
+		return JSON.stringify(JSON.parse(text), (_key, value: unknown) =>
+			value && typeof value === "object" && !Array.isArray(value)
+				? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+				: value,
+		);
+	} catch {
+		return text;
+	}
+}
+
+const conflict = () =>
+	new AppError(409, "idempotency_in_progress", "Request in progress", {
+		detail: "A request with this Idempotency-Key is still being processed. Retry shortly for its answer.",
+		headers: { "retry-after": "1" },
+	});
+
+const reused = () =>
+	new AppError(422, "idempotency_key_reused", "Idempotency-Key reused", {
+		detail: "This Idempotency-Key was used with a different request. Use a new key for a new request.",
+	});
+
+type Row = typeof idempotencyKeys.$inferSelect;
+
+/**
+ * Idempotency for a mutating route (invariant I2), keyed by the
+ * `Idempotency-Key` header within the caller's scope (their user id, or the
+ * hash of the guest token they hold), so one caller's keys never collide with
+ * another's.
+ *
+ * The first request claims the key with an insert; a request with the same
+ * key then gets the first one's stored answer (status, body and a few headers,
+ * `Idempotent-Replayed: true`) for 24 hours, 409 while the first is still
+ * running, and 422 when its method, route or body differ. Answers of 5xx are
+ * not stored: the failure left nothing behind (I4), so the key is freed for a
+ * retry. A claim whose request died without answering expires after a minute
+ * and the next retry takes it over, resuming from the claim's recovery point.
+ *
+ * `scopeOf` returns the caller's scope, or null when the caller proves no
+ * identity; the route then refuses the request itself and nothing is stored.
+ */
+export function idempotent(scopeOf: (c: Context<AppEnv>) => Promise<string | null>): MiddlewareHandler<AppEnv> {
+	return async (c, next) => {
+		const key = c.req.header("idempotency-key");
+		if (key === undefined) {
+			throw new AppError(400, "idempotency_key_required", "Idempotency-Key required", {
+				detail: "This route changes state: send an Idempotency-Key header, unique per intended change (8 to 255 visible ASCII characters).",
+			});
+		}
+		if (!KEY.test(key)) {
+			throw new AppError(400, "validation_failed", "Request validation failed", {
+				detail: "The Idempotency-Key must be 8 to 255 visible ASCII characters.",
+				extensions: { errors: [{ path: "header.idempotency-key", message: "8 to 255 visible ASCII characters" }] },
+			});
+		}
+		const scope = await scopeOf(c);
+		if (scope === null) return next();
+		const route = `${c.req.method} ${c.req.routePath}`;
+		const requestHash = await sha256Hex(`${c.req.method} ${c.req.path}\n${canonical(await c.req.text())}`);
+		const db = c.get("database").primary;
+
+		const row = await claim(db, scope, key, route, requestHash);
+		if (row.responseStatus !== null) return replay(row);
+
+		c.set("idempotency", {
+			scope,
+			key,
+			recovery: row.recovery ?? null,
+			remember: async (tx, recovery) => {
+				await tx
+					.update(idempotencyKeys)
+					.set({ recovery })
+					.where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
+			},
+		});
+		let status = 500;
+		try {
+			await next();
+			status = c.res.status;
+		} finally {
+			if (status >= 500) {
+				// Free the key for a retry (best effort: if the database is what failed, the lock expires on its own).
+				await db
+					.delete(idempotencyKeys)
+					.where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)))
+					.catch(() => {});
+			}
+		}
+		if (status < 500) {
+			const body = await c.res.clone().text();
+			const headers: Record<string, string> = {};
+			for (const name of REPLAYED_HEADERS) {
+				const value = c.res.headers.get(name);
+				if (value !== null) headers[name] = value;
+			}
+			await db
+				.update(idempotencyKeys)
+				.set({ responseStatus: status, responseBody: body, responseHeaders: headers, completedAt: sql`now()` })
+				.where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
+		}
+	};
+}
+
+/**
+ * Claims the key, or returns the row of the request that already holds it.
+ * Throws 409 while that request is running and 422 when it was another request.
+ */
+async function claim(db: Db, scope: string, key: string, route: string, requestHash: string): Promise<Row> {
+	for (let attempt = 0; attempt < 3; attempt++) {
+		const [claimed] = await db
+			.insert(idempotencyKeys)
+			.values({ scope, key, route, requestHash, lockedUntil: sql`now() + make_interval(secs => ${IDEMPOTENCY_LOCK_MS / 1000})` })
+			.onConflictDoNothing()
+			.returning();
+		if (claimed) return claimed;
+		const [existing] = await db
+			.select()
+			.from(idempotencyKeys)
+			.where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
+		if (!existing) continue; // freed by a failed first attempt in between: claim again
+		if (Date.now() - existing.createdAt.getTime() > IDEMPOTENCY_TTL_MS) {
+			// Past its 24 hours the key is new again.
+			await db
+				.delete(idempotencyKeys)
+				.where(
+					and(
+						eq(idempotencyKeys.scope, scope),
+						eq(idempotencyKeys.key, key),
+						lt(idempotencyKeys.createdAt, sql`now() - make_interval(secs => ${IDEMPOTENCY_TTL_MS / 1000})`),
+					),
+				);
+			continue;
+		}
+		if (existing.route !== route || existing.requestHash !== requestHash) throw reused();
+		if (existing.responseStatus !== null) return existing;
+		// Still running, unless its lock ran out: then the request died and this one takes over.
+		const [taken] = await db
+			.update(idempotencyKeys)
+			.set({ lockedUntil: sql`now() + make_interval(secs => ${IDEMPOTENCY_LOCK_MS / 1000})` })
+			.where(
+				and(
+					eq(idempotencyKeys.scope, scope),
+					eq(idempotencyKeys.key, key),
+					sql`${idempotencyKeys.responseStatus} IS NULL`,
+					lt(idempotencyKeys.lockedUntil, sql`now()`),
+				),
+			)
+			.returning();
+		if (taken) return taken;
+		throw conflict();
+	}
+	throw conflict();
+}
+
+function replay(row: Row): Response {
+	const headers = new Headers(row.responseHeaders ?? {});
+	headers.set("idempotent-replayed", "true");
+	return new Response(row.responseBody, { status: row.responseStatus ?? 200, headers });
+}
+
+/** Deletes keys past their replay window; run by the scheduled handler. */
+export async function purgeIdempotencyKeys(db: Db, limit = 1000): Promise<number> {
+	const deleted = await db.execute(
+		sql`DELETE FROM ${idempotencyKeys} WHERE ctid IN (SELECT ctid FROM ${idempotencyKeys} WHERE ${idempotencyKeys.createdAt} < now() - make_interval(secs => ${IDEMPOTENCY_TTL_MS / 1000}) LIMIT ${limit})`,
+	);
+	return deleted.rowCount ?? 0;
+}

@@ -1,0 +1,268 @@
+import { eq, sql } from "drizzle-orm";
+import type { CartCaller } from "../../durable-objects/cart.ts";
+import { AppError } from "../api/lib/problem.ts";
+import type { IdempotencyClaim } from "../api/middleware/idempotency.ts";
+import { hashToken, randomToken } from "../auth/secrets.ts";
+import { cartNotFound, cartStub, isSellable, skuRows } from "../carts/carts.ts";
+import type { Database } from "../db/client.ts";
+import { orderEvents, orderLines, orders, payments, type ShippingAddress } from "../db/schema.ts";
+import { newId } from "../domain/ids.ts";
+import { type Line, releaseAll, reserveAll } from "../inventory/reservations.ts";
+import { PaymentProviderError } from "../payments/provider.ts";
+import { discountOf, normalizeCode, redeem, validateDiscount } from "./discounts.ts";
+import { cancelUnpaid } from "./lifecycle.ts";
+import { type LoadedOrder, loadOrder, type OrderView, viewOf } from "./orders.ts";
+import { enqueue, publish } from "./outbox.ts";
+import { paymentsFor } from "./payments.ts";
+import { computeTotals, pricingConfig } from "./pricing.ts";
+
+export interface CheckoutInput {
+	cartId: string;
+	email: string;
+	shippingAddress: ShippingAddress;
+	discountCode?: string;
+}
+
+export interface PaymentInstructions {
+	provider: string;
+	id: string;
+	status: string;
+	client_secret?: string;
+	confirm_url?: string;
+}
+
+export interface CheckoutResult {
+	order: OrderView;
+	payment: PaymentInstructions | null;
+	/** Guests only: the token that reads this order (`X-Order-Token`), shown in this answer only. */
+	order_token?: string;
+}
+
+/** Expiry backstop: checked this long after the reservation's own expiry. */
+const EXPIRY_GRACE_SECONDS = 60;
+
+export function reservationTtlMs(env: Env): number {
+	const seconds = Number(env.RESERVATION_TTL_SECONDS);
+	return (Number.isFinite(seconds) && seconds > 0 ? seconds : 900) * 1000;
+}
+
+function unprocessable(code: string, title: string, detail: string, extensions: Record<string, unknown> = {}): AppError {
+	return new AppError(422, code, title, { detail, extensions });
+}
+
+/**
+ * Checkout (flow 3 of the architecture). The cart is read but never changed:
+ * it is emptied by the payment, so any failure here leaves it as it was.
+ *
+ * 1. Re-price every line from the Postgres primary (never the cart, KV, a
+ *    replica or the client) and check the discount code.
+ * 2. Reserve every line in its InventoryItem, all or nothing (409 out_of_stock
+ *    names the short lines).
+ * 3. One transaction: the discount use (atomic), the order, its lines, its
+ *    payment row, its history, an outbox row for the expiry backstop, and the
+ *    idempotency recovery point. If it fails, the reservation is released.
+ * 4. Create the payment with the provider (its idempotency key is the order
+ *    id). If the provider fails, the order is cancelled, stock and discount
+ *    released, and the answer is 502/503.
+ *
+ * A retry that finds a recovery point (the process died after step 3) resumes
+ * at step 4 for the same order instead of placing a second one.
+ */
+/** What checkout needs of the request's execution context. */
+export interface WaitUntil {
+	waitUntil(promise: Promise<unknown>): void;
+}
+
+export async function checkout(
+	env: Env,
+	ctx: WaitUntil,
+	database: Database,
+	caller: CartCaller,
+	input: CheckoutInput,
+	claim: IdempotencyClaim | undefined,
+): Promise<CheckoutResult> {
+	const db = database.primary;
+	const recovered = claim?.recovery as { order_id?: string; order_token?: string } | null | undefined;
+	if (recovered?.order_id) {
+		const loaded = await loadOrder(db, recovered.order_id);
+		if (loaded) return finishPayment(env, ctx, database, loaded, recovered.order_token);
+	}
+
+	const snapshot = await cartStub(env, input.cartId).snapshot(caller);
+	if (!snapshot.ok) throw cartNotFound();
+	const cartLines = snapshot.cart.lines;
+	if (cartLines.length === 0) throw unprocessable("cart_empty", "Cart is empty", "Add items to the cart before checking out.");
+
+	const rows = await skuRows(
+		db,
+		cartLines.map((line) => line.sku),
+	);
+	const unavailable = cartLines.filter((line) => {
+		const row = rows.get(line.sku);
+		return !row || !isSellable(row);
+	});
+	if (unavailable.length > 0) {
+		throw unprocessable("items_unavailable", "Items no longer on sale", "Remove the items that are no longer sold, then check out again.", {
+			skus: unavailable.map((line) => line.sku),
+		});
+	}
+	const priced = cartLines.map((line) => {
+		const row = rows.get(line.sku);
+		if (!row) throw new Error("unreachable: line checked above");
+		return { line, row };
+	});
+	const currencies = new Set(priced.map(({ row }) => row.currency));
+	if (currencies.size !== 1) {
+		throw unprocessable("mixed_currency", "Mixed currencies", "Every item of one order must be priced in the same currency.", {
+			currencies: [...currencies],
+		});
+	}
+	const currency = [...currencies][0] as string;
+	const subtotal = priced.reduce((sum, { line, row }) => sum + row.priceMinor * line.quantity, 0);
+	const code = input.discountCode ? normalizeCode(input.discountCode) : null;
+	const discount = code ? await validateDiscount(db, code, currency, subtotal) : null;
+	const country = input.shippingAddress.country.toUpperCase();
+	const totals = computeTotals(pricingConfig(env), currency, country, subtotal, discount ? discountOf(discount) : null);
+	if (!totals) throw unprocessable("currency_not_supported", "Currency not supported", `Orders in ${currency} cannot be shipped.`);
+
+	const orderId = newId("ord");
+	const lines: Line[] = cartLines.map((line) => ({ sku: line.sku, quantity: line.quantity }));
+	const ttlMs = reservationTtlMs(env);
+	const held = await reserveAll(env, orderId, lines, ttlMs).catch((cause) => {
+		throw new AppError(503, "inventory_unavailable", "Service temporarily unavailable", {
+			detail: "Stock could not be reserved. Retry shortly.",
+			headers: { "retry-after": "2" },
+			cause,
+		});
+	});
+	if (!held.ok) {
+		throw new AppError(409, "out_of_stock", "Out of stock", {
+			detail: `Not enough stock for ${held.short.map((s) => s.sku).join(", ")}.`,
+			extensions: { lines: held.short },
+		});
+	}
+
+	const orderToken = caller.userId ? undefined : randomToken();
+	let outboxIds: number[] = [];
+	try {
+		outboxIds = await db.transaction(async (tx) => {
+			if (code) await redeem(tx, code);
+			await tx.insert(orders).values({
+				id: orderId,
+				userId: caller.userId ?? null,
+				email: input.email,
+				currency,
+				subtotalMinor: totals.subtotal,
+				discountMinor: totals.discount,
+				shippingMinor: totals.shipping,
+				taxMinor: totals.tax,
+				totalMinor: totals.total,
+				discountCode: code,
+				shippingAddress: { ...input.shippingAddress, country },
+				cartId: input.cartId,
+				accessTokenHash: orderToken ? await hashToken(orderToken) : null,
+				reservationExpiresAt: new Date(held.expiresAt),
+			});
+			await tx.insert(orderLines).values(
+				priced.map(({ line, row }) => ({
+					orderId,
+					sku: line.sku,
+					productId: row.productId,
+					variantId: row.variantId,
+					title: row.variantTitle ? `${row.productTitle} — ${row.variantTitle}` : row.productTitle,
+					unitPriceMinor: row.priceMinor,
+					quantity: line.quantity,
+					lineTotalMinor: row.priceMinor * line.quantity,
+				})),
+			);
+			await tx.insert(payments).values({
+				id: newId("pay"),
+				orderId,
+				provider: env.PAYMENT_PROVIDER,
+				amountMinor: totals.total,
+				currency,
+			});
+			await tx.insert(orderEvents).values({
+				orderId,
+				type: "place",
+				toStatus: "pending_payment",
+				actor: caller.userId ?? "guest",
+				data: { tax_rate_bp: totals.taxRate, lines: lines.length },
+			});
+			if (claim) await claim.remember(tx, { order_id: orderId, ...(orderToken ? { order_token: orderToken } : {}) });
+			return enqueue(tx, [
+				{
+					queue: "orders",
+					id: `order.expiry_check:${orderId}`,
+					type: "order.expiry_check",
+					data: { order_id: orderId },
+					delaySeconds: Math.ceil(ttlMs / 1000) + EXPIRY_GRACE_SECONDS,
+				},
+			]);
+		});
+	} catch (err) {
+		await releaseAll(env, orderId, lines);
+		throw err;
+	}
+	ctx.waitUntil(publish(env, db, outboxIds).catch(() => {}));
+	const loaded = await loadOrder(db, orderId);
+	if (!loaded) throw new Error(`order ${orderId} vanished after its commit`);
+	return finishPayment(env, ctx, database, loaded, orderToken);
+}
+
+/**
+ * Creates (or, on a resumed request, re-creates: the provider's idempotency key
+ * is the order id) the payment of a placed order and answers the checkout.
+ */
+async function finishPayment(
+	env: Env,
+	_ctx: WaitUntil,
+	database: Database,
+	loaded: LoadedOrder,
+	orderToken: string | undefined,
+): Promise<CheckoutResult> {
+	const { order, payment } = loaded;
+	const token = orderToken ? { order_token: orderToken } : {};
+	if (order.status !== "pending_payment" || !payment) return { order: viewOf(loaded), payment: null, ...token };
+	const provider = paymentsFor(env);
+	let created: Awaited<ReturnType<typeof provider.createPayment>>;
+	try {
+		created = await provider.createPayment({
+			orderId: order.id,
+			amount: order.totalMinor,
+			currency: order.currency,
+			email: order.email,
+			description: `Order ${order.id}`,
+		});
+	} catch (err) {
+		const reason = err instanceof PaymentProviderError && err.kind === "rejected" ? "payment_rejected" : "payment_unavailable";
+		await cancelUnpaid(env, database.primary, order.id, reason, "system");
+		if (reason === "payment_rejected") {
+			throw new AppError(422, "payment_rejected", "Payment rejected", {
+				detail: "The payment provider refused this payment. The order was cancelled and nothing was charged.",
+				cause: err,
+			});
+		}
+		throw new AppError(502, "payment_provider_unavailable", "Payment provider unavailable", {
+			detail: "The payment could not be created. The order was cancelled and its stock released; retry with a new Idempotency-Key.",
+			headers: { "retry-after": "5" },
+			cause: err,
+		});
+	}
+	await database.primary
+		.update(payments)
+		.set({ providerPaymentId: created.providerPaymentId, status: created.status, updatedAt: sql`now()` })
+		.where(eq(payments.id, payment.id));
+	const refreshed = (await loadOrder(database.primary, order.id)) ?? loaded;
+	return {
+		order: viewOf(refreshed),
+		payment: {
+			provider: created.provider,
+			id: created.providerPaymentId,
+			status: created.status,
+			...(created.clientSecret ? { client_secret: created.clientSecret } : {}),
+			...(created.provider === "test" ? { confirm_url: `/v1/payments/test/${created.providerPaymentId}/confirm` } : {}),
+		},
+		...token,
+	};
+}

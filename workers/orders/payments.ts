@@ -1,0 +1,22 @@
+import { paymentProvider } from "../payments/index.ts";
+import type { PaymentProvider } from "../payments/provider.ts";
+
+let cached: { key: string; provider: PaymentProvider } | undefined;
+
+/** The configured payment provider (PAYMENT_PROVIDER), built once per isolate. */
+export function paymentsFor(env: Env): PaymentProvider {
+	const key = `${env.APP_ENV}\n${env.PAYMENT_PROVIDER}\n${env.STRIPE_SECRET_KEY}\n${env.STRIPE_WEBHOOK_SECRET}\n${env.TEST_PAYMENT_WEBHOOK_SECRET}`;
+	if (cached?.key !== key) {
+		cached = {
+			key,
+			provider: paymentProvider({
+				provider: env.PAYMENT_PROVIDER,
+				stripeSecretKey: env.STRIPE_SECRET_KEY,
+				stripeWebhookSecret: env.STRIPE_WEBHOOK_SECRET,
+				testWebhookSecret: env.TEST_PAYMENT_WEBHOOK_SECRET,
+				appEnv: env.APP_ENV,
+			}),
+		};
+	}
+	return cached.provider;
+}

@@ -1,0 +1,63 @@
+/**
+ * The order state machine: the one place that says which status may follow
+ * which. Every status change goes through `transition()` and is applied as a
+ * conditional update on the status it was read in (see orders.ts), so two
+ * racing changes cannot both win.
+ *
+ *   pending_payment ─pay─▶ paid ─fulfil─▶ fulfilled ─ship─▶ shipped ─deliver─▶ delivered
+ *         │                 │                 │              │                   │
+ *       cancel/expire     cancel            refund         refund              refund
+ *         ▼                 ▼                 ▼              ▼                   ▼
+ *     cancelled ──────▶ refunded (late payment with no stock)     refunded
+ *         └─pay (late payment, stock re-reserved)─▶ paid
+ */
+export const ORDER_STATUSES = ["pending_payment", "paid", "fulfilled", "shipped", "delivered", "cancelled", "refunded"] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export type OrderAction = "pay" | "cancel" | "expire" | "fulfil" | "ship" | "deliver" | "refund";
+
+const TRANSITIONS: Record<OrderAction, Partial<Record<OrderStatus, OrderStatus>>> = {
+	// A payment that lands after the order was cancelled revives it when stock can be re-reserved.
+	pay: { pending_payment: "paid", cancelled: "paid" },
+	// Customers and admins cancel while unpaid, or paid and not yet fulfilled (the payment is refunded).
+	cancel: { pending_payment: "cancelled", paid: "cancelled" },
+	// The reservation ran out before the payment arrived.
+	expire: { pending_payment: "cancelled" },
+	fulfil: { paid: "fulfilled" },
+	ship: { fulfilled: "shipped" },
+	deliver: { shipped: "delivered" },
+	// A refund of a captured payment; from `pending_payment` or `cancelled` when the payment arrived after the stock was gone.
+	refund: {
+		pending_payment: "refunded",
+		paid: "refunded",
+		fulfilled: "refunded",
+		shipped: "refunded",
+		delivered: "refunded",
+		cancelled: "refunded",
+	},
+};
+
+export type Transition = { ok: true; from: OrderStatus; to: OrderStatus } | { ok: false; from: OrderStatus; action: OrderAction };
+
+/** The status `action` leads to from `from`, or a refusal (answered as 409 `invalid_transition`). */
+export function transition(from: OrderStatus, action: OrderAction): Transition {
+	const to = TRANSITIONS[action][from];
+	return to ? { ok: true, from, to } : { ok: false, from, action };
+}
+
+/** Statuses from which `action` is allowed. */
+export function sourcesOf(action: OrderAction): OrderStatus[] {
+	return Object.keys(TRANSITIONS[action]) as OrderStatus[];
+}
+
+/** The timestamp column each status sets when it is entered. */
+export const ENTERED_AT: Partial<
+	Record<OrderStatus, "paidAt" | "fulfilledAt" | "shippedAt" | "deliveredAt" | "cancelledAt" | "refundedAt">
+> = {
+	paid: "paidAt",
+	fulfilled: "fulfilledAt",
+	shipped: "shippedAt",
+	delivered: "deliveredAt",
+	cancelled: "cancelledAt",
+	refunded: "refundedAt",
+};
