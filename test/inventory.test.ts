@@ -208,9 +208,12 @@ describe("inventory routes", () => {
 			);
 		const first = await adjust({ delta: 12, reason: "received" }, "receipt-000001");
 		expect(first.status).toBe(200);
-		expect(await first.json()).toMatchObject({ on_hand: 12, available: 12, replayed: false });
+		const firstBody = await first.json();
+		expect(firstBody).toMatchObject({ on_hand: 12, available: 12, replayed: false });
 		const replay = await adjust({ delta: 12, reason: "received" }, "receipt-000001");
-		expect(await replay.json()).toMatchObject({ on_hand: 12, replayed: true });
+		expect(replay.headers.get("idempotent-replayed")).toBe("true");
+		expect(await replay.json()).toEqual(firstBody);
+		expect((await inventoryItem(env, sku).available(sku)).onHand).toBe(12);
 		const reused = await adjust({ delta: 5, reason: "received" }, "receipt-000001");
 		expect(reused.status).toBe(422);
 		expect((await problemOf(reused)).code).toBe("idempotency_key_reused");
