@@ -9,7 +9,10 @@ export const inventoryRouter = createRouter()
 
 const admin = createRouter();
 // The shared idempotency keys first (stored answer replayed); the object's own per-key record stays as a second line.
-admin.use("/admin/inventory/:sku/adjust", idempotent(async (c) => `user:${c.get("auth").userId}`));
+admin.use(
+	"/admin/inventory/:sku/adjust",
+	idempotent(async (c) => `user:${c.get("auth").userId}`),
+);
 
 /** Mounted inside the admin router, behind its requireAdmin() guard. */
 export const adminInventoryRouter = admin.openapi(adjustInventory, adjustInventoryHandler);
