@@ -482,3 +482,77 @@ export const discountCodes = pgTable(
 		check("discount_codes_uses", sql`${t.maxUses} IS NULL OR ${t.usedCount} <= ${t.maxUses}`),
 	],
 );
+
+export const notificationStatus = pgEnum("notification_status", ["sending", "sent", "failed", "skipped"]);
+export const deliveryStatus = pgEnum("delivery_status", ["pending", "succeeded", "failed"]);
+
+/**
+ * One row per e-mail the platform means to send, keyed by a deterministic id
+ * (event + recipient + kind): a redelivered event finds its row and sends
+ * nothing twice. The rendered message is kept, so `GET /v1/admin/notifications`
+ * shows what was (or, with the development adapter, would have been) sent.
+ */
+export const notifications = pgTable(
+	"notifications",
+	{
+		id: text("id").primaryKey(),
+		kind: text("kind").notNull(),
+		eventId: text("event_id").notNull(),
+		recipient: text("recipient").notNull(),
+		subject: text("subject").notNull(),
+		html: text("html").notNull(),
+		text: text("text").notNull(),
+		status: notificationStatus("status").notNull().default("sending"),
+		provider: text("provider").notNull(),
+		providerMessageId: text("provider_message_id"),
+		attempts: integer("attempts").notNull().default(0),
+		lastError: text("last_error"),
+		createdAt: createdAt(),
+		sentAt: timestamp("sent_at", { withTimezone: true }),
+	},
+	(t) => [index("notifications_created_idx").on(t.createdAt, t.id), index("notifications_recipient_idx").on(t.recipient)],
+);
+
+/**
+ * Merchants' webhook endpoints. The secret signs deliveries (Standard
+ * Webhooks); during a rotation the previous secret keeps signing alongside the
+ * new one until `previous_secret_expires_at`, so receivers can switch without
+ * a gap.
+ */
+export const webhookEndpoints = pgTable("webhook_endpoints", {
+	id: text("id").primaryKey(),
+	url: text("url").notNull(),
+	description: text("description").notNull().default(""),
+	eventTypes: jsonb("event_types").$type<string[]>().notNull(),
+	secret: text("secret").notNull(),
+	previousSecret: text("previous_secret"),
+	previousSecretExpiresAt: timestamp("previous_secret_expires_at", { withTimezone: true }),
+	active: boolean("active").notNull().default(true),
+	createdAt: createdAt(),
+	updatedAt: updatedAt(),
+});
+
+/** One delivery of one event to one endpoint, with its attempts; unique per (endpoint, event). */
+export const webhookDeliveries = pgTable(
+	"webhook_deliveries",
+	{
+		id: text("id").primaryKey(),
+		endpointId: text("endpoint_id")
+			.notNull()
+			.references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+		eventId: text("event_id").notNull(),
+		eventType: text("event_type").notNull(),
+		payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+		status: deliveryStatus("status").notNull().default("pending"),
+		attempts: integer("attempts").notNull().default(0),
+		lastStatusCode: integer("last_status_code"),
+		lastError: text("last_error"),
+		createdAt: createdAt(),
+		lastAttemptAt: timestamp("last_attempt_at", { withTimezone: true }),
+		deliveredAt: timestamp("delivered_at", { withTimezone: true }),
+	},
+	(t) => [
+		uniqueIndex("webhook_deliveries_endpoint_event_key").on(t.endpointId, t.eventId),
+		index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.createdAt),
+	],
+);

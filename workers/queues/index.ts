@@ -1,5 +1,6 @@
 import { Database } from "../db/client.ts";
 import { applyInventoryEvent, INVENTORY_EVENT_TYPES } from "../inventory/ledger.ts";
+import { notificationHandlers } from "../notifications/consumer.ts";
 import { orderHandlers } from "../orders/handlers.ts";
 import { recordDeadLetters } from "./dead-letters.ts";
 import { type Envelope, EnvelopeSchema } from "./envelope.ts";
@@ -24,7 +25,7 @@ export function queueRole(queueName: string): QueueRole | undefined {
 /** Event handlers by queue and event type. Features register theirs here. */
 export const handlers: Record<"orders" | "notifications", Record<string, EventHandler>> = {
 	orders: { ...Object.fromEntries(INVENTORY_EVENT_TYPES.map((type) => [type, applyInventoryEvent])), ...orderHandlers },
-	notifications: {},
+	notifications: { ...notificationHandlers },
 };
 
 function log(fields: Record<string, unknown>): void {

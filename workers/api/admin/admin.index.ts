@@ -2,6 +2,7 @@ import { createRouter } from "../app.ts";
 import { adminInventoryRouter } from "../inventory/inventory.index.ts";
 import { adminMediaRouter } from "../media/media.index.ts";
 import { requireAdmin } from "../middleware/auth.ts";
+import { adminNotificationsRouter } from "../notifications/notifications.index.ts";
 import { adminOrdersRouter } from "../orders/orders.index.ts";
 import { listDeadLettersHandler, replayDeadLetterHandler } from "./dead-letters.handlers.ts";
 import { listDeadLetters, replayDeadLetter } from "./dead-letters.routes.ts";
@@ -17,4 +18,5 @@ export const adminRouter = admin
 	.route("/", adminProductsRouter)
 	.route("/", adminMediaRouter)
 	.route("/", adminInventoryRouter)
-	.route("/", adminOrdersRouter);
+	.route("/", adminOrdersRouter)
+	.route("/", adminNotificationsRouter);
