@@ -12,8 +12,11 @@ import { database } from "./middleware/database.ts";
 import { requestContext } from "./middleware/request-context.ts";
 import type { AppEnv } from "./types.ts";
 
-/** The one route that takes multipart bodies, with its own size cap (MEDIA_MAX_BYTES). */
-export const MEDIA_UPLOAD_PATH = /^\/v1\/admin\/products\/[^/]+\/media$/;
+/** The routes that take multipart uploads, with their own size cap (MEDIA_MAX_BYTES): the API's and the admin console's. */
+export const MEDIA_UPLOAD_PATH = /^(\/v1)?\/admin\/products\/[^/]+\/media$/;
+
+/** Pages (everything outside /v1) take HTML form posts. */
+const FORM_MEDIA_TYPES = new Set(["application/x-www-form-urlencoded", "multipart/form-data"]);
 
 /**
  * A router with the shared validation hook: every invalid request, whatever
@@ -150,7 +153,14 @@ export function createApp(mount: (app: OpenAPIHono<AppEnv>) => void): OpenAPIHon
 		})(c, next);
 	});
 	app.use("*", limitBodySize({ skip: (path) => MEDIA_UPLOAD_PATH.test(path) }));
-	app.use("*", requireJsonBodies({ allow: (path, mediaType) => mediaType === "multipart/form-data" && MEDIA_UPLOAD_PATH.test(path) }));
+	app.use(
+		"*",
+		requireJsonBodies({
+			allow: (path, mediaType) =>
+				(mediaType === "multipart/form-data" && MEDIA_UPLOAD_PATH.test(path)) ||
+				(!path.startsWith("/v1/") && FORM_MEDIA_TYPES.has(mediaType)),
+		}),
+	);
 	app.use("*", database());
 
 	mount(app);

@@ -1,3 +1,4 @@
+import { webRouter } from "../web/index.ts";
 import { adminRouter } from "./admin/admin.index.ts";
 import { createApp } from "./app.ts";
 import { auth } from "./auth/auth.index.ts";
@@ -23,5 +24,6 @@ export const app = createApp((root) => {
 	root.route("/v1", ordersRouter);
 	root.route("/v1", adminRouter);
 	root.route("/", wellKnown);
+	root.route("/", webRouter);
 	mountOpenApi(root);
 });

@@ -2,89 +2,38 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import { eq, sql } from "drizzle-orm";
 import type { Context } from "hono";
 import { consumeAccountToken, createAccountToken } from "../../auth/account-tokens.ts";
+import { authenticate, registerAccount } from "../../auth/accounts.ts";
 import { normalizeEmail } from "../../auth/email.ts";
-import { hashPassword, verifyDummy, verifyPassword } from "../../auth/password.ts";
+import { hashPassword } from "../../auth/password.ts";
 import { limitAuthAttempt } from "../../auth/rate-limit.ts";
 import { revokeAllSessions, revokeSessionOf, rotateSession, startSession } from "../../auth/sessions.ts";
-import { isUniqueViolation, publicUser } from "../../auth/users.ts";
+import { publicUser } from "../../auth/users.ts";
 import { ensureUserCart, mergeGuestCart, priceCart } from "../../carts/carts.ts";
 import { Database } from "../../db/client.ts";
 import { users } from "../../db/schema.ts";
-import { newId } from "../../domain/ids.ts";
 import { queueNotification } from "../../queues/producers.ts";
 import { AppError } from "../lib/problem.ts";
 import type { AppEnv } from "../types.ts";
 import type { login, logout, passwordReset, passwordResetConfirm, refresh, register, verifyEmail } from "./auth.routes.ts";
 
-const invalidCredentials = () =>
-	new AppError(401, "invalid_credentials", "Invalid credentials", { detail: "The e-mail address or the password is wrong." });
-
 const invalidToken = () =>
 	new AppError(400, "invalid_token", "Invalid token", { detail: "The link is invalid, expired or was already used." });
 
-/**
- * Creates the account, its verification token and the verification e-mail
- * event in one transaction: the event is queued before the commit, so either
- * all of it happens or (queue or database down) none of it does.
- */
+/** Registration (see registerAccount): the session starts in the same transaction. */
 export const registerHandler: RouteHandler<typeof register, AppEnv> = async (c) => {
 	const body = c.req.valid("json");
-	const email = normalizeEmail(body.email);
-	await limitAuthAttempt(c, "register", email);
-	const passwordHash = await hashPassword(body.password);
-	const db = c.get("database").primary;
-	try {
-		const result = await db.transaction(async (tx) => {
-			const [user] = await tx
-				.insert(users)
-				.values({ id: newId("usr"), email, name: body.name, passwordHash })
-				.returning();
-			if (!user) throw new Error("insert returned no row");
-			const verification = await createAccountToken(tx, user.id, "verify_email");
-			await queueNotification(c.env, `verify_email:${user.id}:${verification.expiresAt.getTime()}`, "account.verify_email", {
-				user_id: user.id,
-				email: user.email,
-				name: user.name,
-				token: verification.token,
-				expires_at: verification.expiresAt.toISOString(),
-			});
-			const tokens = await startSession(tx, c.env, user);
-			return { user: publicUser(user), ...tokens };
-		});
-		return c.json(result, 201);
-	} catch (err) {
-		if (isUniqueViolation(err)) {
-			throw new AppError(409, "email_taken", "E-mail already registered", { detail: "An account with this e-mail address exists." });
-		}
-		throw err;
-	}
+	const result = await registerAccount(c, body, async (tx, user) => {
+		const tokens = await startSession(tx, c.env, user);
+		return { user: publicUser(user), ...tokens };
+	});
+	return c.json(result, 201);
 };
 
-/**
- * Unknown e-mail and wrong password get the same answer after the same work:
- * an unknown address still pays for one full password verification.
- */
+/** Sign-in (see authenticate), merging a presented guest cart into the user's cart. */
 export const loginHandler: RouteHandler<typeof login, AppEnv> = async (c) => {
 	const body = c.req.valid("json");
-	const email = normalizeEmail(body.email);
-	await limitAuthAttempt(c, "login", email);
+	const user = await authenticate(c, body.email, body.password);
 	const db = c.get("database").primary;
-	const [user] = await db.select().from(users).where(eq(users.email, email));
-	if (!user) {
-		await verifyDummy(body.password);
-		throw invalidCredentials();
-	}
-	const check = await verifyPassword(body.password, user.passwordHash);
-	if (!check.ok) throw invalidCredentials();
-	if (check.needsRehash) {
-		// Upgrading the stored hash is best effort: a failure here must not fail the sign-in.
-		const upgraded = await hashPassword(body.password);
-		await db
-			.update(users)
-			.set({ passwordHash: upgraded, updatedAt: sql`now()` })
-			.where(eq(users.id, user.id))
-			.catch(() => {});
-	}
 	// The merge runs before the session starts, so a fault in it fails the sign-in cleanly.
 	const cart = body.guest_cart_id && body.guest_token ? await mergeAtLogin(c, user.id, body.guest_cart_id, body.guest_token) : undefined;
 	const tokens = await startSession(db, c.env, user);

@@ -1,0 +1,111 @@
+import type { Child, FC } from "hono/jsx";
+import type { CategoryNode } from "../catalog/queries.ts";
+import { assets } from "./assets.ts";
+
+export interface LayoutProps {
+	title: string;
+	/**
+	 * The signed-in viewer, on personal pages only (cart, checkout, account).
+	 * Catalog pages pass nothing personal, so one cached copy serves everyone.
+	 */
+	viewer?: { role: "customer" | "admin" } | undefined;
+	categories?: CategoryNode[];
+	/** Items in the cart, shown on the cart link (personal pages only). */
+	cartCount?: number | undefined;
+	query?: string;
+	/** Which top navigation entry is the current page. */
+	current?: "home" | "search" | "cart" | "account" | "signin";
+	description?: string;
+	children?: Child;
+}
+
+export const SHOP_NAME = "Edge Commerce";
+
+/** Catalog pages may be cached by the CDN for a little while: they hold nothing personal. */
+export const CATALOG_PAGE_CACHE = "public, max-age=60, s-maxage=120, stale-while-revalidate=600";
+/** Cart, checkout, account and admin pages: never stored anywhere. */
+export const PERSONAL_PAGE_CACHE = "private, no-store";
+
+/** Money in minor units, formatted for display. */
+export function money(amount: number, currency: string): string {
+	const digits = currency === "JPY" || currency === "KRW" ? 0 : 2;
+	return new Intl.NumberFormat("en-IE", { style: "currency", currency, minimumFractionDigits: digits }).format(amount / 10 ** digits);
+}
+
+/**
+ * The storefront's page frame: skip link, header with search, account and
+ * cart, the category bar, and the footer. One stylesheet and one deferred
+ * script, both from Workers static assets under hashed names; nothing from
+ * other origins.
+ */
+export const Layout: FC<LayoutProps> = ({ title, viewer, categories = [], cartCount, query = "", current, description, children }) => (
+	<html lang="en">
+		<head>
+			<meta charset="utf-8" />
+			<meta name="viewport" content="width=device-width, initial-scale=1" />
+			<title>{`${title} · ${SHOP_NAME}`}</title>
+			{description ? <meta name="description" content={description} /> : null}
+			<link rel="icon" href={assets["favicon.svg"]} type="image/svg+xml" />
+			<link rel="stylesheet" href={assets["app.css"]} />
+			<script src={assets["app.js"]} defer />
+		</head>
+		<body>
+			<a class="skip-link" href="#main">
+				Skip to content
+			</a>
+			<header class="site-header">
+				<div class="container">
+					<a class="brand" href="/">
+						<img src={assets["logo.svg"]} alt="" width="28" height="28" />
+						<span>{SHOP_NAME}</span>
+					</a>
+					<form class="search" role="search" action="/search" method="get">
+						<label class="visually-hidden" for="site-search">
+							Search products
+						</label>
+						<input id="site-search" type="search" name="q" value={query} placeholder="Search products" />
+						<button type="submit" class="secondary">
+							Search
+						</button>
+					</form>
+					<nav class="nav" aria-label="Account">
+						{viewer?.role === "admin" ? <a href="/admin">Admin</a> : null}
+						<a href="/account" aria-current={current === "account" || current === "signin" ? "page" : undefined}>
+							Account
+						</a>
+						<a href="/cart" aria-current={current === "cart" ? "page" : undefined}>
+							Cart
+							{cartCount !== undefined ? (
+								<>
+									{" "}
+									<span class="cart-count">{cartCount}</span>
+									<span class="visually-hidden"> items</span>
+								</>
+							) : null}
+						</a>
+					</nav>
+				</div>
+				{categories.length > 0 ? (
+					<nav class="category-bar" aria-label="Categories">
+						<ul class="container">
+							{categories.map((category) => (
+								<li>
+									<a href={`/c/${category.slug}`}>{category.name}</a>
+								</li>
+							))}
+						</ul>
+					</nav>
+				) : null}
+			</header>
+			<main id="main" class="container">
+				{children}
+			</main>
+			<footer class="site-footer">
+				<div class="container row">
+					<span>© {SHOP_NAME}. Served from the edge.</span>
+					<a href="/docs">API reference</a>
+				</div>
+			</footer>
+		</body>
+	</html>
+);
