@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createApp, createRouter } from "../workers/api/app.ts";
 import { AppError, problemResponse } from "../workers/api/lib/problem.ts";
 import worker from "../workers/index.ts";
@@ -45,7 +45,10 @@ const probe = createRouter()
 		});
 	})
 	.get("/db", async (c) => c.json({ rows: (await c.get("database").primary.execute(sql`select 1 as one`)).rows }))
-	.get("/db-read", async (c) => c.json({ rows: (await c.get("database").read.execute(sql`select 1 as one`)).rows }));
+	.get("/db-read", async (c) => c.json({ rows: (await c.get("database").read.execute(sql`select 1 as one`)).rows }))
+	.get("/db-param", async (c) =>
+		c.json({ rows: (await c.get("database").primary.execute(sql`select ${c.req.query("email")} as email`)).rows }),
+	);
 const app = createApp((root) => root.route("/v1/probe", probe));
 
 const postJson = (body: BodyInit, headers: Record<string, string> = { "content-type": "application/json" }) => ({
@@ -149,6 +152,27 @@ describe("problem+json for faults", () => {
 		expect(down.status).toBe(503);
 		expect((await problemOf(down)).code).toBe("database_unavailable");
 		expect(down.headers.get("retry-after")).toBe("5");
+	});
+
+	it("logs a failed query's stack frames but never its SQL parameters", async () => {
+		const logged: string[] = [];
+		const spy = vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => {
+			logged.push(args.map(String).join(" "));
+		});
+		try {
+			const secret = "ana.secret.address@example.com";
+			const down = await callWith(
+				app,
+				`/v1/probe/db-param?email=${encodeURIComponent(secret)}`,
+				{},
+				{ DATABASE_URL: "postgres://postgres@127.0.0.1:1/nowhere" },
+			);
+			expect(down.status).toBe(503);
+			expect(logged.join("\n")).toContain("database_unavailable");
+			expect(logged.join("\n")).not.toContain(secret);
+		} finally {
+			spy.mockRestore();
+		}
 	});
 
 	it("sends catalog reads to DATABASE_READ_URL when set, and to the primary otherwise", async () => {

@@ -98,7 +98,13 @@ function logError(c: Context<AppEnv>, kind: string, err: unknown): void {
 			request_id: c.get("requestId"),
 			error_name: error?.name ?? typeof err,
 			error_code: (error as { code?: unknown } | undefined)?.code ?? cause?.code,
-			stack: error?.stack?.split("\n").slice(1, 8).join("\n"),
+			// Frames only: a query error's message carries its SQL and parameters (e-mails, token
+			// hashes), which must never reach the logs.
+			stack: error?.stack
+				?.split("\n")
+				.filter((line) => /^\s+at /.test(line))
+				.slice(0, 7)
+				.join("\n"),
 		}),
 	);
 }
