@@ -1,5 +1,6 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { eq } from "drizzle-orm";
+import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
 import { deadLetters, orderEvents, orders, outbox, payments } from "../workers/db/schema.ts";
 import { relayOutbox } from "../workers/orders/outbox.ts";
@@ -118,6 +119,69 @@ describe("payment webhooks", () => {
 		expect(res.status).toBe(503);
 		expect(res.headers.get("retry-after")).toBeTruthy();
 		expect((await orderRow(placed.order.id))?.status).toBe("pending_payment");
+	});
+});
+
+describe("Stripe webhooks through the route", () => {
+	it("a payment_intent.succeeded signed by the official stripe package is verified, queued and pays the order", async () => {
+		const bus = new Bus();
+		const { placed, sku } = await placeOrder(bus, 1, 3);
+		const secret = "whsec_route_test_secret_0123456789";
+		const stripeEnv = { PAYMENT_PROVIDER: "stripe", STRIPE_SECRET_KEY: "sk_test_route", STRIPE_WEBHOOK_SECRET: secret } as Partial<Env>;
+		const now = Math.floor(Date.now() / 1000);
+		const body = JSON.stringify(
+			{
+				id: `evt_${crypto.randomUUID().replaceAll("-", "")}`,
+				object: "event",
+				api_version: "2026-10-28.endive",
+				created: now,
+				livemode: false,
+				pending_webhooks: 1,
+				request: { id: null, idempotency_key: placed.order.id },
+				type: "payment_intent.succeeded",
+				data: {
+					object: {
+						id: "pi_route_test_0001",
+						object: "payment_intent",
+						amount: placed.order.total.amount,
+						amount_received: placed.order.total.amount,
+						currency: "eur",
+						status: "succeeded",
+						metadata: { order_id: placed.order.id },
+						created: now - 60,
+					},
+				},
+			},
+			null,
+			2,
+		);
+		const header = await Stripe.webhooks.generateTestHeaderStringAsync({ payload: body, secret, timestamp: now });
+		const post = (payload: string, signature: string) =>
+			bus.request(
+				"/v1/webhooks/payments/stripe",
+				{ method: "POST", headers: { "content-type": "application/json", "stripe-signature": signature }, body: payload },
+				stripeEnv,
+			);
+		expect((await post(body.replace('"succeeded"', '"canceled"'), header)).status).toBe(400);
+		const res = await post(body, header);
+		expect(res.status).toBe(200);
+		expect(await res.json()).toEqual({ received: true, queued: true });
+		// The test provider's path refuses the Stripe event, and vice versa: one provider per deployment.
+		expect(
+			(
+				await bus.request(
+					"/v1/webhooks/payments/test",
+					{ method: "POST", headers: { "content-type": "application/json" }, body },
+					stripeEnv,
+				)
+			).status,
+		).toBe(404);
+		await bus.deliver(
+			bus.orders.take((m) => m.body.type === "payment.event").map((m) => m.body),
+			stripeEnv,
+		);
+		expect((await orderRow(placed.order.id))?.status).toBe("paid");
+		expect(await available(sku)).toMatchObject({ onHand: 2, reserved: 0 });
 	});
 });
 
