@@ -191,6 +191,42 @@ describe("checkout: the server prices (I5)", () => {
 	});
 });
 
+describe("checkout: sold out is answered at the edge", () => {
+	it("a shopper who cannot get the stock is answered 409 by the Durable Objects alone, even with Postgres down", async () => {
+		const bus = new Bus();
+		const { sku } = await newSku();
+		await stock(sku, 1);
+		const winner = await guestCart([[sku, 1]]);
+		const loser = await guestCart([[sku, 1]]);
+		expect((await checkoutRequest(bus, winner, `key-${crypto.randomUUID()}`)).status).toBe(201);
+		const down = { DATABASE_URL: "postgres://nobody@127.0.0.1:9/none" };
+		const res = await bus.request(
+			"/v1/checkout",
+			{
+				method: "POST",
+				headers: headersFor({ token: loser.token }, { "idempotency-key": `key-${crypto.randomUUID()}` }),
+				body: JSON.stringify({ cart_id: loser.id, email: "ana@example.com", shipping_address: ADDRESS }),
+			},
+			down,
+		);
+		expect(res.status).toBe(409);
+		expect(await problemOf(res)).toMatchObject({ code: "out_of_stock", lines: [{ sku, requested: 1, available: 0, short: 1 }] });
+		// With stock but no database: 503, and the units it held for a moment are back.
+		await stock(sku, 2);
+		const stuck = await bus.request(
+			"/v1/checkout",
+			{
+				method: "POST",
+				headers: headersFor({ token: loser.token }, { "idempotency-key": `key-${crypto.randomUUID()}` }),
+				body: JSON.stringify({ cart_id: loser.id, email: "ana@example.com", shipping_address: ADDRESS }),
+			},
+			down,
+		);
+		expect(stuck.status).toBe(503);
+		expect(await available(sku)).toMatchObject({ available: 2, reserved: 1 });
+	});
+});
+
 describe("checkout: idempotency (I2)", () => {
 	it("requires a key; the same key replays the first answer; another body with it is a 422", async () => {
 		const bus = new Bus();

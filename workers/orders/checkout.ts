@@ -1,5 +1,5 @@
 import { eq, sql } from "drizzle-orm";
-import type { CartCaller } from "../../durable-objects/cart.ts";
+import type { CartCaller, CartLine } from "../../durable-objects/cart.ts";
 import { AppError } from "../api/lib/problem.ts";
 import type { IdempotencyClaim } from "../api/middleware/idempotency.ts";
 import { hashToken, randomToken } from "../auth/secrets.ts";
@@ -7,7 +7,7 @@ import { cartNotFound, cartStub, isSellable, skuRows } from "../carts/carts.ts";
 import type { Database } from "../db/client.ts";
 import { orderEvents, orderLines, orders, payments, type ShippingAddress } from "../db/schema.ts";
 import { newId } from "../domain/ids.ts";
-import { type Line, releaseAll, reserveAll } from "../inventory/reservations.ts";
+import { type Line, releaseAll, reserveAll, type ShortLine } from "../inventory/reservations.ts";
 import { PaymentProviderError } from "../payments/provider.ts";
 import { discountOf, normalizeCode, redeem, validateDiscount } from "./discounts.ts";
 import { cancelUnpaid } from "./lifecycle.ts";
@@ -46,6 +46,57 @@ export function reservationTtlMs(env: Env): number {
 	return (Number.isFinite(seconds) && seconds > 0 ? seconds : 900) * 1000;
 }
 
+/**
+ * Stock reserved for a checkout before its idempotency key is claimed. In a
+ * flash sale most shoppers find the SKU sold out; reserving first answers them
+ * from the Durable Object alone, without a database connection, so the few who
+ * win are not queued behind the many who lose. The hold has an id of its own,
+ * so a duplicate request holds its own units for the moment it takes to find
+ * the key claimed, and gives them back; nothing else happens before the claim.
+ */
+export interface CartHold {
+	cartId: string;
+	orderId: string;
+	cartLines: CartLine[];
+	expiresAt: number;
+	/** Set by checkout when it takes the hold over; until then the caller must release it. */
+	adopted: boolean;
+}
+
+export type HoldOutcome = { kind: "held"; hold: CartHold } | { kind: "short"; short: ShortLine[] } | { kind: "skip" };
+
+/**
+ * Reads the caller's cart and reserves its lines under a new order id. "skip"
+ * when there is nothing to hold (no such cart for this caller, an empty
+ * cart): checkout then answers that itself, after the claim.
+ */
+export async function holdCart(env: Env, caller: CartCaller, cartId: string): Promise<HoldOutcome> {
+	const snapshot = await cartStub(env, cartId).snapshot(caller);
+	if (!snapshot.ok || snapshot.cart.lines.length === 0) return { kind: "skip" };
+	const orderId = newId("ord");
+	const lines = snapshot.cart.lines.map((line) => ({ sku: line.sku, quantity: line.quantity }));
+	const held = await reserveStock(env, orderId, lines, reservationTtlMs(env));
+	if (!held.ok) return { kind: "short", short: held.short };
+	return { kind: "held", hold: { cartId, orderId, cartLines: snapshot.cart.lines, expiresAt: held.expiresAt, adopted: false } };
+}
+
+async function reserveStock(env: Env, orderId: string, lines: readonly Line[], ttlMs: number) {
+	return reserveAll(env, orderId, lines, ttlMs).catch((cause) => {
+		throw new AppError(503, "inventory_unavailable", "Service temporarily unavailable", {
+			detail: "Stock could not be reserved. Retry shortly.",
+			headers: { "retry-after": "2" },
+			cause,
+		});
+	});
+}
+
+export function outOfStock(short: ShortLine[]): AppError {
+	return new AppError(409, "out_of_stock", "Out of stock", {
+		detail: `Not enough stock for ${short.map((s) => s.sku).join(", ")}.`,
+		extensions: { lines: short },
+	});
+}
+
 function unprocessable(code: string, title: string, detail: string, extensions: Record<string, unknown> = {}): AppError {
 	return new AppError(422, code, title, { detail, extensions });
 }
@@ -80,17 +131,23 @@ export async function checkout(
 	caller: CartCaller,
 	input: CheckoutInput,
 	claim: IdempotencyClaim | undefined,
+	hold?: CartHold,
 ): Promise<CheckoutResult> {
 	const db = database.primary;
 	const recovered = claim?.recovery as { order_id?: string; order_token?: string } | null | undefined;
 	if (recovered?.order_id) {
 		const loaded = await loadOrder(db, recovered.order_id);
-		if (loaded) return finishPayment(env, ctx, database, loaded, recovered.order_token);
+		if (loaded) return finishPayment(env, ctx, database, loaded, recovered.order_token, claim);
 	}
 
-	const snapshot = await cartStub(env, input.cartId).snapshot(caller);
-	if (!snapshot.ok) throw cartNotFound();
-	const cartLines = snapshot.cart.lines;
+	let cartLines: CartLine[];
+	if (hold && hold.cartId === input.cartId) {
+		cartLines = hold.cartLines;
+	} else {
+		const snapshot = await cartStub(env, input.cartId).snapshot(caller);
+		if (!snapshot.ok) throw cartNotFound();
+		cartLines = snapshot.cart.lines;
+	}
 	if (cartLines.length === 0) throw unprocessable("cart_empty", "Cart is empty", "Add items to the cart before checking out.");
 
 	const rows = await skuRows(
@@ -125,23 +182,20 @@ export async function checkout(
 	const totals = computeTotals(pricingConfig(env), currency, country, subtotal, discount ? discountOf(discount) : null);
 	if (!totals) throw unprocessable("currency_not_supported", "Currency not supported", `Orders in ${currency} cannot be shipped.`);
 
-	const orderId = newId("ord");
 	const lines: Line[] = cartLines.map((line) => ({ sku: line.sku, quantity: line.quantity }));
 	const ttlMs = reservationTtlMs(env);
-	const held = await reserveAll(env, orderId, lines, ttlMs).catch((cause) => {
-		throw new AppError(503, "inventory_unavailable", "Service temporarily unavailable", {
-			detail: "Stock could not be reserved. Retry shortly.",
-			headers: { "retry-after": "2" },
-			cause,
-		});
-	});
-	if (!held.ok) {
-		throw new AppError(409, "out_of_stock", "Out of stock", {
-			detail: `Not enough stock for ${held.short.map((s) => s.sku).join(", ")}.`,
-			extensions: { lines: held.short },
-		});
+	let orderId: string;
+	let held: Awaited<ReturnType<typeof reserveAll>>;
+	if (hold && hold.cartId === input.cartId) {
+		// The stock was reserved before the idempotency key was claimed (see holdCart): from here on it is ours to release.
+		hold.adopted = true;
+		orderId = hold.orderId;
+		held = { ok: true, expiresAt: hold.expiresAt };
+	} else {
+		orderId = newId("ord");
+		held = await reserveStock(env, orderId, lines, ttlMs);
 	}
-
+	if (!held.ok) throw outOfStock(held.short);
 	const orderToken = caller.userId ? undefined : randomToken();
 	let outboxIds: number[] = [];
 	try {
@@ -207,7 +261,7 @@ export async function checkout(
 	ctx.waitUntil(publish(env, db, outboxIds).catch(() => {}));
 	const loaded = await loadOrder(db, orderId);
 	if (!loaded) throw new Error(`order ${orderId} vanished after its commit`);
-	return finishPayment(env, ctx, database, loaded, orderToken);
+	return finishPayment(env, ctx, database, loaded, orderToken, claim);
 }
 
 /**
@@ -220,6 +274,7 @@ async function finishPayment(
 	database: Database,
 	loaded: LoadedOrder,
 	orderToken: string | undefined,
+	claim: IdempotencyClaim | undefined,
 ): Promise<CheckoutResult> {
 	const { order, payment } = loaded;
 	const token = orderToken ? { order_token: orderToken } : {};
@@ -237,6 +292,8 @@ async function finishPayment(
 	} catch (err) {
 		const reason = err instanceof PaymentProviderError && err.kind === "rejected" ? "payment_rejected" : "payment_unavailable";
 		await cancelUnpaid(env, database.primary, order.id, reason, "system");
+		// The order is undone: a retry with the same key must place a new one, not resume this one.
+		await claim?.forget(database.primary);
 		if (reason === "payment_rejected") {
 			throw new AppError(422, "payment_rejected", "Payment rejected", {
 				detail: "The payment provider refused this payment. The order was cancelled and nothing was charged.",

@@ -23,6 +23,8 @@ export interface IdempotencyClaim {
 	recovery: Record<string, unknown> | null;
 	/** Records progress inside the handler's own transaction, so a retry resumes instead of repeating it. */
 	remember(tx: Tx, recovery: Record<string, unknown>): Promise<void>;
+	/** Drops the recovery point: what it pointed at was undone, so a retry starts afresh. */
+	forget(db: Db): Promise<void>;
 }
 
 declare module "hono" {
@@ -71,9 +73,10 @@ type Row = typeof idempotencyKeys.$inferSelect;
  * key then gets the first one's stored answer (status, body and a few headers,
  * `Idempotent-Replayed: true`) for 24 hours, 409 while the first is still
  * running, and 422 when its method, route or body differ. Answers of 5xx are
- * not stored: the failure left nothing behind (I4), so the key is freed for a
- * retry. A claim whose request died without answering expires after a minute
- * and the next retry takes it over, resuming from the claim's recovery point.
+ * not stored (see `release`): the key is freed for a retry, or, when the
+ * handler had committed something, handed to the next retry to resume. A
+ * claim whose request died without answering expires after a minute and the
+ * next retry takes it over, resuming from the claim's recovery point.
  *
  * `scopeOf` returns the caller's scope, or null when the caller proves no
  * identity; the route then refuses the request itself and nothing is stored.
@@ -111,19 +114,19 @@ export function idempotent(scopeOf: (c: Context<AppEnv>) => Promise<string | nul
 					.set({ recovery })
 					.where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
 			},
+			forget: async (executor) => {
+				await executor
+					.update(idempotencyKeys)
+					.set({ recovery: null })
+					.where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
+			},
 		});
 		let status = 500;
 		try {
 			await next();
 			status = c.res.status;
 		} finally {
-			if (status >= 500) {
-				// Free the key for a retry (best effort: if the database is what failed, the lock expires on its own).
-				await db
-					.delete(idempotencyKeys)
-					.where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)))
-					.catch(() => {});
-			}
+			if (status >= 500) await release(db, scope, key);
 		}
 		if (status < 500) {
 			const body = await c.res.clone().text();
@@ -189,6 +192,27 @@ async function claim(db: Db, scope: string, key: string, route: string, requestH
 		throw conflict();
 	}
 	throw conflict();
+}
+
+/**
+ * After a 5xx. A claim with no recovery point left nothing behind (I4): the
+ * key is freed for a clean retry. One whose handler already committed
+ * something (an order) must keep that point, or a retry would do it again:
+ * its lock is dropped instead, so the very next retry takes the claim over and
+ * resumes. Best effort: if the database is what failed, the lock expires on
+ * its own a minute later.
+ */
+async function release(db: Db, scope: string, key: string): Promise<void> {
+	const mine = and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key), sql`${idempotencyKeys.responseStatus} IS NULL`);
+	try {
+		await db.delete(idempotencyKeys).where(and(mine, sql`${idempotencyKeys.recovery} IS NULL`));
+		await db
+			.update(idempotencyKeys)
+			.set({ lockedUntil: sql`now() - interval '1 second'` })
+			.where(and(mine, sql`${idempotencyKeys.recovery} IS NOT NULL`));
+	} catch {
+		// The lock expires by itself.
+	}
 }
 
 function replay(row: Row): Response {

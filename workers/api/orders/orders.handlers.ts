@@ -66,6 +66,7 @@ export const checkoutHandler: RouteHandler<typeof checkoutRoute, AppEnv> = async
 			...(body.discount_code ? { discountCode: body.discount_code } : {}),
 		},
 		c.get("idempotency"),
+		c.get("checkoutHold"),
 	);
 	return c.json(result, 201, { ...noStore, location: `/v1/orders/${result.order.id}` });
 };

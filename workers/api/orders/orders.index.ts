@@ -1,6 +1,7 @@
 import { createRouter } from "../app.ts";
 import { requireUser } from "../middleware/auth.ts";
 import { idempotent } from "../middleware/idempotency.ts";
+import { reserveBeforeClaim } from "./checkout-gate.ts";
 import {
 	adminListOrdersHandler,
 	cancelOrderHandler,
@@ -28,6 +29,8 @@ import {
 } from "./orders.routes.ts";
 
 const router = createRouter();
+// Stock first, then the key: a sold-out answer needs no database (see checkout-gate.ts).
+router.use("/checkout", reserveBeforeClaim());
 router.use(
 	"/checkout",
 	idempotent((c) => shopperScope(c, "x-cart-token")),
