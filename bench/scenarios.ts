@@ -16,7 +16,17 @@ export interface Scenario {
 	 * Runs once before the scenario (data it needs) and may return a hook that
 	 * rewrites each request, e.g. to vary the body or the client address.
 	 */
-	prepare?: (baseUrl: string) => Promise<RequestRewriter | undefined>;
+	prepare?: (context: BenchContext) => Promise<RequestRewriter | undefined>;
+}
+
+/**
+ * What a scenario's preparation may use: the Worker's address and an admin,
+ * for data only an admin can set up (stock).
+ */
+export interface BenchContext {
+	baseUrl: string;
+	/** An admin's access token; signed in on first use and again before it expires. */
+	adminToken(): Promise<string>;
 }
 
 export type RequestRewriter = (request: { path?: string; headers?: Record<string, string>; body?: string }) => {
@@ -32,7 +42,7 @@ const BENCH_PASSWORD = "bench passphrase 42";
  * sign-in limits are not what the login scenario measures: each request signs
  * in the next shopper from its own client address.
  */
-async function prepareLogins(baseUrl: string): Promise<RequestRewriter> {
+async function prepareLogins({ baseUrl }: BenchContext): Promise<RequestRewriter> {
 	const count = 200;
 	const run = Date.now().toString(36);
 	const emails = Array.from({ length: count }, (_, i) => `bench.${run}.${i}@example.test`);
@@ -61,6 +71,261 @@ async function prepareLogins(baseUrl: string): Promise<RequestRewriter> {
 			body: JSON.stringify({ email: emails[n % count], password: BENCH_PASSWORD }),
 		};
 	};
+}
+
+const JSON_HEADERS = { "content-type": "application/json" };
+
+/**
+ * fetch for setup requests that are safe to send again, retried when the
+ * connection drops or the answer is 503: wrangler dev restarts the Worker when
+ * a source file changes, cutting off requests in flight, and a long setup
+ * should not die of one restart.
+ */
+async function setupFetch(url: string, init?: RequestInit): Promise<Response> {
+	for (let attempt = 1; ; attempt++) {
+		try {
+			const res = await fetch(url, init);
+			if (res.status !== 503 || attempt === 5) return res;
+			await res.body?.cancel();
+		} catch (err) {
+			if (attempt === 5) throw err;
+		}
+		await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+	}
+}
+
+/** The body when the status is the expected one; otherwise a setup error that shows the answer. */
+async function expectJson<T>(res: Response, status: number, what: string): Promise<T> {
+	if (res.status !== status) throw new Error(`bench setup: ${what} answered ${res.status}: ${(await res.text()).slice(0, 500)}`);
+	return (await res.json()) as T;
+}
+
+/**
+ * Runs `task` over `items`, `width` at a time. Setup traffic stays modest:
+ * the embedded Postgres serves one query at a time and gains nothing from more.
+ */
+export async function inBatches<T, R>(items: readonly T[], width: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+	const results: R[] = [];
+	for (let i = 0; i < items.length; i += width) {
+		results.push(...(await Promise.all(items.slice(i, i + width).map((item, j) => task(item, i + j)))));
+	}
+	return results;
+}
+
+let catalog: Promise<string[]> | undefined;
+
+/**
+ * Every sellable SKU of the seeded catalog, sorted, read through the public
+ * routes once per run. The list answers carry no variants, so each product is
+ * read once for its SKUs.
+ */
+export function catalogSkus(baseUrl: string): Promise<string[]> {
+	catalog ??= (async () => {
+		const slugs: string[] = [];
+		for (let cursor: string | null = null, first = true; first || cursor; first = false) {
+			const page: { data: { slug: string }[]; next_cursor: string | null } = await expectJson(
+				await setupFetch(`${baseUrl}/v1/products?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`),
+				200,
+				"product list",
+			);
+			slugs.push(...page.data.map((product) => product.slug));
+			cursor = page.next_cursor;
+		}
+		const products = await inBatches(slugs, 8, async (slug) =>
+			expectJson<{ variants: { sku: string }[] }>(await setupFetch(`${baseUrl}/v1/products/${slug}`), 200, `product ${slug}`),
+		);
+		return products.flatMap((product) => product.variants.map((variant) => variant.sku)).sort();
+	})();
+	return catalog;
+}
+
+/** Which SKUs each scenario uses. */
+export interface SkuRoles {
+	/** For add_to_cart: every SKU no stock scenario uses. */
+	cart: string[];
+	/** reserve_hot_sku's single SKU. */
+	hot: string;
+	/** checkout's three SKUs. */
+	checkout: [string, string, string];
+	/** flash_sale's SKU. */
+	flash: string;
+}
+
+/**
+ * Gives each stock scenario SKUs of its own, so one scenario's reservations
+ * never change what another measures, and keeps add_to_cart off all of them.
+ * Fixed picks from the sorted list: the same SKUs on every run.
+ */
+export async function skuRoles(baseUrl: string): Promise<SkuRoles> {
+	const skus = await catalogSkus(baseUrl);
+	const pick = (fromEnd: number) => {
+		const sku = skus[skus.length - fromEnd];
+		if (!sku || skus.length < 10) throw new Error(`bench setup: the catalog has only ${skus.length} SKUs`);
+		return sku;
+	};
+	return { cart: skus.slice(0, -5), hot: pick(1), checkout: [pick(2), pick(3), pick(4)], flash: pick(5) };
+}
+
+/** The route's limit on one adjustment. */
+const MAX_ADJUST = 1_000_000;
+
+/** Units of a SKU that can be bought now, as the SKU's InventoryItem counts them. */
+export async function availableOf(baseUrl: string, sku: string): Promise<number> {
+	const level = await expectJson<{ available: number }>(await setupFetch(`${baseUrl}/v1/inventory/${sku}`), 200, `availability of ${sku}`);
+	return level.available;
+}
+
+/**
+ * Brings a SKU's available units to `target` (mode "exactly") or to at least
+ * `target`, through the admin adjust route in steps the route accepts. It
+ * starts from what is available now rather than assuming an empty SKU: a
+ * database given by DATABASE_URL outlives a run, and so may its stock.
+ * Returns the available units afterwards.
+ */
+export async function setAvailable(context: BenchContext, sku: string, target: number, mode: "exactly" | "at-least"): Promise<number> {
+	let available = await availableOf(context.baseUrl, sku);
+	let delta = target - available;
+	if (mode === "at-least" && delta <= 0) return available;
+	while (delta !== 0) {
+		const step = Math.max(-MAX_ADJUST, Math.min(MAX_ADJUST, delta));
+		// One key for the step and its retries: a step that landed before its answer was lost is not applied twice.
+		const key = `bench-${crypto.randomUUID()}`;
+		const res = await setupFetch(`${context.baseUrl}/v1/admin/inventory/${sku}/adjust`, {
+			method: "POST",
+			headers: { ...JSON_HEADERS, authorization: `Bearer ${await context.adminToken()}`, "idempotency-key": key },
+			body: JSON.stringify({ delta: step, reason: "bench stock" }),
+		});
+		({ available } = await expectJson<{ available: number }>(res, 200, `stock adjustment of ${sku}`));
+		delta -= step;
+	}
+	if (available !== target) throw new Error(`bench setup: ${sku} has ${available} available after adjusting to ${target}`);
+	return available;
+}
+
+/** A guest cart and the token that proves ownership of it. */
+export interface GuestCart {
+	id: string;
+	token: string;
+}
+
+/**
+ * Creates `count` guest carts, cart `i` holding `linesOf(i)`. Adding a line
+ * is not safe to repeat (a lost answer may hide a line that was added), so a
+ * cart whose setup fails is abandoned and made again from scratch, a few
+ * times at most.
+ */
+export async function guestCarts(
+	baseUrl: string,
+	count: number,
+	linesOf: (index: number) => { sku: string; quantity: number }[],
+): Promise<GuestCart[]> {
+	return inBatches(
+		Array.from({ length: count }, (_, i) => i),
+		16,
+		async (i) => {
+			for (let attempt = 1; ; attempt++) {
+				try {
+					return await guestCart(baseUrl, linesOf(i));
+				} catch (err) {
+					if (attempt === 3) throw err;
+					await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+				}
+			}
+		},
+	);
+}
+
+async function guestCart(baseUrl: string, lines: { sku: string; quantity: number }[]): Promise<GuestCart> {
+	const created = await expectJson<{ id: string; token?: string }>(
+		await fetch(`${baseUrl}/v1/carts`, { method: "POST" }),
+		201,
+		"guest cart creation",
+	);
+	if (!created.token) throw new Error("bench setup: a guest cart came without its token");
+	const cart = { id: created.id, token: created.token };
+	for (const line of lines) {
+		await expectJson(
+			await fetch(`${baseUrl}/v1/carts/${cart.id}/items`, {
+				method: "POST",
+				headers: { ...JSON_HEADERS, "x-cart-token": cart.token },
+				body: JSON.stringify(line),
+			}),
+			200,
+			`adding ${line.sku} to a cart`,
+		);
+	}
+	return cart;
+}
+
+const SHIPPING_ADDRESS = { name: "Bench Shopper", line1: "Rua das Flores 12", city: "Lisboa", postal_code: "1200-195", country: "PT" };
+
+/**
+ * A guest's checkout of `cart`: the body, and headers with a fresh
+ * Idempotency-Key, so every call places a new order (a repeated key would be
+ * answered from the stored first answer instead).
+ */
+export function checkoutRequest(cart: GuestCart, email: string): { headers: Record<string, string>; body: string } {
+	return {
+		headers: { ...JSON_HEADERS, "x-cart-token": cart.token, "idempotency-key": crypto.randomUUID() },
+		body: JSON.stringify({ cart_id: cart.id, email, shipping_address: SHIPPING_ADDRESS }),
+	};
+}
+
+/** Stock for the sustained checkout scenarios: far more than a run can reserve. */
+const BIG_STOCK = 1_000_000;
+
+/**
+ * Checkout never changes the cart (the payment empties it), so a few carts
+ * can be checked out over and over, each time placing an order and reserving
+ * its units; requests rotate over the carts.
+ */
+function checkoutRotation(carts: GuestCart[], label: string): RequestRewriter {
+	let next = 0;
+	return (request) => {
+		const n = next++ % carts.length;
+		const cart = carts[n] as GuestCart;
+		const { headers, body } = checkoutRequest(cart, `bench.${label}.${n}@example.test`);
+		return { ...request, path: "/v1/checkout", headers: { ...request.headers, ...headers }, body };
+	};
+}
+
+/**
+ * 200 guest carts; request n adds one unit to cart n mod 200, cycling each
+ * cart through its own window of 50 SKUs (the line cap), so a line reaches
+ * the 99-unit cap only after 200 × 50 × 99 ≈ 990,000 requests.
+ */
+async function prepareAddToCart({ baseUrl }: BenchContext): Promise<RequestRewriter> {
+	const { cart: skus } = await skuRoles(baseUrl);
+	const carts = await guestCarts(baseUrl, 200, () => []);
+	const window = Math.min(50, skus.length);
+	let next = 0;
+	return (request) => {
+		const n = next++;
+		const c = n % carts.length;
+		const cart = carts[c] as GuestCart;
+		const sku = skus[(c + (Math.floor(n / carts.length) % window)) % skus.length];
+		return {
+			...request,
+			path: `/v1/carts/${cart.id}/items`,
+			headers: { ...request.headers, ...JSON_HEADERS, "x-cart-token": cart.token },
+			body: JSON.stringify({ sku, quantity: 1 }),
+		};
+	};
+}
+
+/** 50 carts of one unit each, all of the same SKU: every reservation contends for one InventoryItem. */
+async function prepareHotSku(context: BenchContext): Promise<RequestRewriter> {
+	const { hot } = await skuRoles(context.baseUrl);
+	await setAvailable(context, hot, BIG_STOCK, "at-least");
+	return checkoutRotation(await guestCarts(context.baseUrl, 50, () => [{ sku: hot, quantity: 1 }]), "hot");
+}
+
+/** 50 carts of three SKUs, 1 or 2 units each: three reservations per order. */
+async function prepareCheckout(context: BenchContext): Promise<RequestRewriter> {
+	const { checkout } = await skuRoles(context.baseUrl);
+	for (const sku of checkout) await setAvailable(context, sku, BIG_STOCK, "at-least");
+	const carts = await guestCarts(context.baseUrl, 50, (i) => checkout.map((sku, j) => ({ sku, quantity: 1 + ((i + j) % 2) })));
+	return checkoutRotation(carts, "checkout");
 }
 
 /** The reference: a route that touches no dependency. */
@@ -127,5 +392,29 @@ export const scenarios: Scenario[] = [
 		path: "/v1/auth/login",
 		expectStatus: 200,
 		prepare: prepareLogins,
+	},
+	{
+		name: "add_to_cart",
+		description: "guest adds one unit: sellability check and re-priced cart (Postgres), Cart Durable Object",
+		method: "POST",
+		path: "/v1/carts/{id}/items",
+		expectStatus: 200,
+		prepare: prepareAddToCart,
+	},
+	{
+		name: "reserve_hot_sku",
+		description: "guest checkout, every order reserving the same SKU (one InventoryItem)",
+		method: "POST",
+		path: "/v1/checkout",
+		expectStatus: 201,
+		prepare: prepareHotSku,
+	},
+	{
+		name: "checkout",
+		description: "guest checkout of three SKUs: re-price, three reservations, order transaction, test payment",
+		method: "POST",
+		path: "/v1/checkout",
+		expectStatus: 201,
+		prepare: prepareCheckout,
 	},
 ];
