@@ -3,6 +3,7 @@ import type { Cart, CartCaller, CartFailure, CartResult, CartState, MergeOutcome
 import { AppError } from "../api/lib/problem.ts";
 import { hashToken } from "../auth/secrets.ts";
 import { unauthorized, verifyAccessToken } from "../auth/tokens.ts";
+import { readThrough } from "../catalog/cache.ts";
 import type { Db } from "../db/client.ts";
 import { products, users, variants } from "../db/schema.ts";
 import { newId } from "../domain/ids.ts";
@@ -161,8 +162,44 @@ export async function skuRows(db: Db, skus: readonly string[]): Promise<Map<stri
 	return new Map(rows.map((row) => [row.sku, row]));
 }
 
+/** Looks SKUs up, from Postgres or from the catalog cache (`cachedSkus`). */
+export type SkuSource = (skus: readonly string[]) => Promise<Map<string, SkuRow>>;
+
+/**
+ * SKU facts for cart pages and routes, through the catalog cache (isolate
+ * memory, then KV, then Postgres; versioned keys every admin write bumps), so
+ * adding to a cart usually touches no database. Carts only show informative
+ * prices and refuse SKUs not on sale; what is charged is re-read from the
+ * Postgres primary at checkout, which also refuses a SKU that went off sale
+ * in the short while another location's cache still offers it.
+ */
+export function cachedSkus(env: Env, ctx: { waitUntil(promise: Promise<unknown>): void }, db: Db): SkuSource {
+	return async (skus) => {
+		const found = new Map<string, SkuRow>();
+		await Promise.all(
+			[...new Set(skus)].map(async (sku) => {
+				const entry = await readThrough(env.CATALOG, ctx, `sku:${sku}`, async () => {
+					const row = (await skuRows(db, [sku])).get(sku);
+					return row ? { ...row, archivedAt: row.archivedAt?.toISOString() ?? null } : { missing: true };
+				});
+				const value = entry
+					? (JSON.parse(entry.body) as (Omit<SkuRow, "archivedAt"> & { archivedAt: string | null }) | { missing: true })
+					: undefined;
+				if (value && !("missing" in value)) found.set(sku, { ...value, archivedAt: value.archivedAt ? new Date(value.archivedAt) : null });
+			}),
+		);
+		return found;
+	};
+}
+
 /** Refuses a SKU that is unknown, archived, or whose product is not on sale (422 unknown_sku). */
-export async function assertSellable(db: Db, sku: string): Promise<void> {
+export async function assertSellable(source: Db | SkuSource, sku: string): Promise<void> {
+	if (typeof source === "function") {
+		const row = (await source([sku])).get(sku);
+		if (!row || !isSellable(row)) throw new AppError(422, "unknown_sku", "Unknown SKU", { detail: `${sku} is not a product on sale.` });
+		return;
+	}
+	const db = source;
 	const [row] = await db
 		.select({ id: variants.id })
 		.from(variants)
@@ -201,11 +238,9 @@ export interface CartView {
  * stays visible with `available: false` and counts toward no subtotal; so does
  * one priced in a currency other than the cart's (the first available line's).
  */
-export async function priceCart(db: Db, cart: CartState): Promise<CartView> {
-	const rows = await skuRows(
-		db,
-		cart.lines.map((line) => line.sku),
-	);
+export async function priceCart(source: Db | SkuSource, cart: CartState): Promise<CartView> {
+	const skus = cart.lines.map((line) => line.sku);
+	const rows = typeof source === "function" ? await source(skus) : await skuRows(source, skus);
 	const currency = cart.lines.map((line) => rows.get(line.sku)).find((row) => row && isSellable(row))?.currency ?? DEFAULT_CURRENCY;
 	let subtotal = 0;
 	const lines = cart.lines.map((line): CartLineView => {

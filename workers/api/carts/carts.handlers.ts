@@ -6,6 +6,7 @@ import { unauthorized } from "../../auth/tokens.ts";
 import {
 	assertSellable,
 	bearerUser,
+	cachedSkus,
 	callerOf,
 	cartFailure,
 	cartNotFound,
@@ -44,33 +45,35 @@ export const createCartHandler: RouteHandler<typeof createCart, AppEnv> = async 
 export const getCartHandler: RouteHandler<typeof getCart, AppEnv> = async (c) => {
 	const { id } = c.req.valid("param");
 	const cart = unwrap(await cartStub(c.env, id).snapshot(await caller(c)));
-	return c.json(await priceCart(c.get("database").read, cart), 200, noStore);
+	return c.json(await priceCart(cachedSkus(c.env, c.executionCtx, c.get("database").read), cart), 200, noStore);
 };
 
 export const addItemHandler: RouteHandler<typeof addItem, AppEnv> = async (c) => {
 	const { id } = c.req.valid("param");
 	const { sku, quantity } = c.req.valid("json");
 	const who = await caller(c);
+	const skus = cachedSkus(c.env, c.executionCtx, c.get("database").read);
 	// The catalog is checked here, before the object: a Durable Object makes no network calls mid-change.
-	await assertSellable(c.get("database").read, sku);
+	await assertSellable(skus, sku);
 	const cart = unwrap(await cartStub(c.env, id).addLine(who, sku, quantity), sku);
-	return c.json(await priceCart(c.get("database").read, cart), 200, noStore);
+	return c.json(await priceCart(skus, cart), 200, noStore);
 };
 
 export const setItemQuantityHandler: RouteHandler<typeof setItemQuantity, AppEnv> = async (c) => {
 	const { id, sku } = c.req.valid("param");
 	const { quantity } = c.req.valid("json");
 	const who = await caller(c);
+	const skus = cachedSkus(c.env, c.executionCtx, c.get("database").read);
 	// Lowering or removing a line whose product went off sale stays possible; raising it does not.
-	if (quantity > 0) await assertSellable(c.get("database").read, sku);
+	if (quantity > 0) await assertSellable(skus, sku);
 	const cart = unwrap(await cartStub(c.env, id).setQuantity(who, sku, quantity), sku);
-	return c.json(await priceCart(c.get("database").read, cart), 200, noStore);
+	return c.json(await priceCart(skus, cart), 200, noStore);
 };
 
 export const removeItemHandler: RouteHandler<typeof removeItem, AppEnv> = async (c) => {
 	const { id, sku } = c.req.valid("param");
 	const cart = unwrap(await cartStub(c.env, id).removeLine(await caller(c), sku), sku);
-	return c.json(await priceCart(c.get("database").read, cart), 200, noStore);
+	return c.json(await priceCart(cachedSkus(c.env, c.executionCtx, c.get("database").read), cart), 200, noStore);
 };
 
 /**
@@ -86,6 +89,6 @@ export const mergeCartHandler: RouteHandler<typeof mergeCart, AppEnv> = async (c
 	if (!userId) throw unauthorized("Sign in to merge a guest cart: Authorization: Bearer <token>.");
 	if (!(await cartStub(c.env, id).authorize({ userId }))) throw cartNotFound();
 	const merged = unwrap(await mergeGuestCart(c.env, id, userId, guestId, guestToken));
-	const view = await priceCart(c.get("database").read, merged);
+	const view = await priceCart(cachedSkus(c.env, c.executionCtx, c.get("database").read), merged);
 	return c.json({ ...view, merge: { capped: merged.capped, dropped: merged.dropped } }, 200, noStore);
 };
