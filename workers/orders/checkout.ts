@@ -198,44 +198,49 @@ export async function checkout(
 	if (!held.ok) throw outOfStock(held.short);
 	const orderToken = caller.userId ? undefined : randomToken();
 	let outboxIds: number[] = [];
+	let placed: LoadedOrder;
 	try {
-		outboxIds = await db.transaction(async (tx) => {
+		[placed, outboxIds] = await db.transaction(async (tx): Promise<[LoadedOrder, number[]]> => {
 			if (code) await redeem(tx, code);
-			await tx.insert(orders).values({
-				id: orderId,
-				userId: caller.userId ?? null,
-				email: input.email,
-				currency,
-				subtotalMinor: totals.subtotal,
-				discountMinor: totals.discount,
-				shippingMinor: totals.shipping,
-				taxMinor: totals.tax,
-				totalMinor: totals.total,
-				discountCode: code,
-				shippingAddress: { ...input.shippingAddress, country },
-				cartId: input.cartId,
-				accessTokenHash: orderToken ? await hashToken(orderToken) : null,
-				reservationExpiresAt: new Date(held.expiresAt),
-			});
-			await tx.insert(orderLines).values(
-				priced.map(({ line, row }) => ({
-					orderId,
-					sku: line.sku,
-					productId: row.productId,
-					variantId: row.variantId,
-					title: row.variantTitle ? `${row.productTitle} — ${row.variantTitle}` : row.productTitle,
-					unitPriceMinor: row.priceMinor,
-					quantity: line.quantity,
-					lineTotalMinor: row.priceMinor * line.quantity,
-				})),
-			);
-			await tx.insert(payments).values({
-				id: newId("pay"),
-				orderId,
-				provider: env.PAYMENT_PROVIDER,
-				amountMinor: totals.total,
-				currency,
-			});
+			const [order] = await tx
+				.insert(orders)
+				.values({
+					id: orderId,
+					userId: caller.userId ?? null,
+					email: input.email,
+					currency,
+					subtotalMinor: totals.subtotal,
+					discountMinor: totals.discount,
+					shippingMinor: totals.shipping,
+					taxMinor: totals.tax,
+					totalMinor: totals.total,
+					discountCode: code,
+					shippingAddress: { ...input.shippingAddress, country },
+					cartId: input.cartId,
+					accessTokenHash: orderToken ? await hashToken(orderToken) : null,
+					reservationExpiresAt: new Date(held.expiresAt),
+				})
+				.returning();
+			const placedLines = await tx
+				.insert(orderLines)
+				.values(
+					priced.map(({ line, row }) => ({
+						orderId,
+						sku: line.sku,
+						productId: row.productId,
+						variantId: row.variantId,
+						title: row.variantTitle ? `${row.productTitle} — ${row.variantTitle}` : row.productTitle,
+						unitPriceMinor: row.priceMinor,
+						quantity: line.quantity,
+						lineTotalMinor: row.priceMinor * line.quantity,
+					})),
+				)
+				.returning();
+			const [payment] = await tx
+				.insert(payments)
+				.values({ id: newId("pay"), orderId, provider: env.PAYMENT_PROVIDER, amountMinor: totals.total, currency })
+				.returning();
+			if (!order || !payment) throw new Error("insert returned no row");
 			await tx.insert(orderEvents).values({
 				orderId,
 				type: "place",
@@ -244,7 +249,7 @@ export async function checkout(
 				data: { tax_rate_bp: totals.taxRate, lines: lines.length },
 			});
 			if (claim) await claim.remember(tx, { order_id: orderId, ...(orderToken ? { order_token: orderToken } : {}) });
-			return enqueue(tx, [
+			const ids = await enqueue(tx, [
 				{
 					queue: "orders",
 					id: `order.expiry_check:${orderId}`,
@@ -253,15 +258,15 @@ export async function checkout(
 					delaySeconds: Math.ceil(ttlMs / 1000) + EXPIRY_GRACE_SECONDS,
 				},
 			]);
+			// What was written is what the answer shows: no read-back after the commit.
+			return [{ order, lines: placedLines, payment }, ids];
 		});
 	} catch (err) {
 		await releaseAll(env, orderId, lines);
 		throw err;
 	}
 	ctx.waitUntil(publish(env, db, outboxIds).catch(() => {}));
-	const loaded = await loadOrder(db, orderId);
-	if (!loaded) throw new Error(`order ${orderId} vanished after its commit`);
-	return finishPayment(env, ctx, database, loaded, orderToken, claim);
+	return finishPayment(env, ctx, database, placed, orderToken, claim);
 }
 
 /**
@@ -306,13 +311,13 @@ async function finishPayment(
 			cause: err,
 		});
 	}
-	await database.primary
+	const [updated] = await database.primary
 		.update(payments)
 		.set({ providerPaymentId: created.providerPaymentId, status: created.status, updatedAt: sql`now()` })
-		.where(eq(payments.id, payment.id));
-	const refreshed = (await loadOrder(database.primary, order.id)) ?? loaded;
+		.where(eq(payments.id, payment.id))
+		.returning();
 	return {
-		order: viewOf(refreshed),
+		order: viewOf({ ...loaded, payment: updated ?? payment }),
 		payment: {
 			provider: created.provider,
 			id: created.providerPaymentId,
