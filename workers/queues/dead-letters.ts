@@ -1,3 +1,5 @@
+import { and, count, desc, eq, isNotNull, isNull, lt, sql } from "drizzle-orm";
+import { AppError } from "../api/lib/problem.ts";
 import type { Db } from "../db/client.ts";
 import { deadLetters } from "../db/schema.ts";
 
@@ -18,4 +20,98 @@ export async function recordDeadLetters(db: Db, queue: string, messages: readonl
 			})),
 		)
 		.onConflictDoNothing({ target: [deadLetters.queue, deadLetters.messageId] });
+}
+
+type DeadLetterRow = typeof deadLetters.$inferSelect;
+
+/** A dead letter as the API and the admin console show it. */
+export interface DeadLetterView {
+	id: number;
+	queue: string;
+	message_id: string;
+	body: unknown;
+	attempts: number;
+	received_at: string;
+	replayed_at: string | null;
+}
+
+function deadLetterView(row: DeadLetterRow): DeadLetterView {
+	return {
+		id: row.id,
+		queue: row.queue,
+		message_id: row.messageId,
+		body: row.body,
+		attempts: row.attempts,
+		received_at: row.receivedAt.toISOString(),
+		replayed_at: row.replayedAt?.toISOString() ?? null,
+	};
+}
+
+export interface DeadLetterQuery {
+	queue?: string | undefined;
+	/** true: only replayed ones; false: only those still waiting; undefined: both. */
+	replayed?: boolean | undefined;
+	limit: number;
+	/** The id of the last letter of the previous page. */
+	cursor?: number | undefined;
+}
+
+/** What the queues gave up on, newest first. */
+export async function listDeadLetters(db: Db, query: DeadLetterQuery): Promise<{ data: DeadLetterView[]; next_cursor: number | null }> {
+	const { queue, replayed, limit, cursor } = query;
+	const rows = await db
+		.select()
+		.from(deadLetters)
+		.where(
+			and(
+				queue ? eq(deadLetters.queue, queue) : undefined,
+				replayed === undefined ? undefined : replayed ? isNotNull(deadLetters.replayedAt) : isNull(deadLetters.replayedAt),
+				cursor ? lt(deadLetters.id, cursor) : undefined,
+			),
+		)
+		.orderBy(desc(deadLetters.id))
+		.limit(limit + 1);
+	const page = rows.slice(0, limit);
+	const next = rows.length > limit ? (page.at(-1)?.id ?? null) : null;
+	return { data: page.map(deadLetterView), next_cursor: next };
+}
+
+/** How many letters still wait for a replay. */
+export async function countWaitingDeadLetters(db: Db): Promise<number> {
+	const [row] = await db.select({ n: count() }).from(deadLetters).where(isNull(deadLetters.replayedAt));
+	return row?.n ?? 0;
+}
+
+/**
+ * Marks the letter replayed and re-queues its body in one transaction: if the
+ * queue refuses, the mark is rolled back and the admin can try again. 409 when
+ * it was already replayed, 404 when there is no such letter.
+ */
+export async function replayDeadLetter(env: Env, db: Db, id: number): Promise<DeadLetterView> {
+	const row = await db.transaction(async (tx) => {
+		const [claimed] = await tx
+			.update(deadLetters)
+			.set({ replayedAt: sql`now()` })
+			.where(and(eq(deadLetters.id, id), isNull(deadLetters.replayedAt)))
+			.returning();
+		if (!claimed) {
+			const [exists] = await tx.select({ id: deadLetters.id }).from(deadLetters).where(eq(deadLetters.id, id));
+			throw exists
+				? new AppError(409, "already_replayed", "Already replayed", { detail: "This dead letter was already put back on its queue." })
+				: new AppError(404, "not_found", "Not found", { detail: "No dead letter with this id." });
+		}
+		const queue = claimed.queue === "orders" ? env.ORDERS_QUEUE : claimed.queue === "notifications" ? env.NOTIFICATIONS_QUEUE : undefined;
+		if (!queue) throw new AppError(409, "unknown_queue", "Unknown queue", { detail: `No producer for queue ${claimed.queue}.` });
+		try {
+			await queue.send(claimed.body, { contentType: "json" });
+		} catch (cause) {
+			throw new AppError(503, "queue_unavailable", "Service temporarily unavailable", {
+				detail: "The queue refused the message; nothing changed. Retry shortly.",
+				headers: { "retry-after": "5" },
+				cause,
+			});
+		}
+		return claimed;
+	});
+	return deadLetterView(row);
 }

@@ -3,8 +3,10 @@
 export const assets = {
 	"favicon.svg": "/assets/favicon.6269d6ce0e.svg",
 	"logo.svg": "/assets/logo.6269d6ce0e.svg",
-	"app.js": "/assets/app.546cd90166.js",
-	"app.css": "/assets/app.c5740fe566.css"
+	"admin.js": "/assets/admin.94b9481898.js",
+	"app.js": "/assets/app.847a4c75ff.js",
+	"admin.css": "/assets/admin.54aca844ab.css",
+	"app.css": "/assets/app.58c5f79769.css"
 } as const;
 
 export type AssetName = keyof typeof assets;

@@ -1,6 +1,26 @@
 import { createRouter } from "../api/app.ts";
+import { adminRouter } from "./admin/index.ts";
+import { PERSONAL_PAGE_CACHE } from "./layout.tsx";
+import { accountPage, register, registerPage, savePreferences, signin, signinPage, signout } from "./pages/account.tsx";
+import { addToCart, cartPage, removeLine, updateLine } from "./pages/cart.tsx";
+import { categoryPage, productPage, searchPage } from "./pages/catalog.tsx";
+import { checkoutPage, placeOrder } from "./pages/checkout.tsx";
+import { htmlNotFound, pageErrorHandler } from "./pages/errors.tsx";
 import { homePage } from "./pages/home.tsx";
+import { accountOrderLink, orderPage, pay, payPage } from "./pages/orders.tsx";
 import { loadViewer, sameOriginPosts } from "./session.ts";
+
+/**
+ * Catalog pages are cached publicly (CATALOG_PAGE_CACHE), so they never read
+ * the session: one copy serves everyone and carries no Set-Cookie.
+ */
+const CATALOG_PAGE = /^\/(?:$|search$|c\/[^/]+$|p\/[^/]+$)/;
+/**
+ * The API's own paths, which this router's middleware also sees (an unknown
+ * /v1 route, the reference mounted after the pages): they keep the API's
+ * headers and problem+json, and never touch the page session.
+ */
+const API_PATH = /^\/(?:v1(?:\/|$)|docs$|openapi\.json$)/;
 
 /**
  * The storefront and the admin console: server-rendered pages served by the
@@ -9,8 +29,11 @@ import { loadViewer, sameOriginPosts } from "./session.ts";
  */
 const web = createRouter();
 web.use("*", async (c, next) => {
-	// Pages only ever load our own CSS, script, images and live-stock socket.
 	await next();
+	if (API_PATH.test(c.req.path)) return;
+	// Whatever a page did not mark cacheable (redirects after a form, refusals) is personal.
+	if (!c.res.headers.has("cache-control")) c.res.headers.set("cache-control", PERSONAL_PAGE_CACHE);
+	// Pages only ever load our own CSS, script, images and live-stock socket.
 	if (c.res.headers.get("content-type")?.startsWith("text/html")) {
 		c.res.headers.set(
 			"content-security-policy",
@@ -18,9 +41,38 @@ web.use("*", async (c, next) => {
 		);
 	}
 });
-web.use("*", sameOriginPosts());
-web.use("*", loadViewer());
+web.use("*", htmlNotFound({ skip: (path) => API_PATH.test(path) }));
+web.use("*", sameOriginPosts({ skip: (path) => API_PATH.test(path) }));
+web.use("*", loadViewer({ skip: (path) => API_PATH.test(path) || CATALOG_PAGE.test(path) }));
 
 web.get("/", homePage);
+web.get("/search", searchPage);
+web.get("/c/:slug", categoryPage);
+web.get("/p/:slug", productPage);
+
+web.get("/cart", cartPage);
+web.post("/cart/items", addToCart);
+web.post("/cart/items/:sku", updateLine);
+web.post("/cart/items/:sku/remove", removeLine);
+
+web.get("/checkout", checkoutPage);
+web.post("/checkout", placeOrder);
+web.get("/orders/:id/pay", payPage);
+web.post("/orders/:id/pay", pay);
+web.get("/orders/:id", orderPage);
+
+web.get("/signin", signinPage);
+web.post("/signin", signin);
+web.get("/register", registerPage);
+web.post("/register", register);
+web.post("/signout", signout);
+web.get("/account", accountPage);
+web.post("/account/preferences", savePreferences);
+web.get("/account/orders/:id", accountOrderLink);
+
+// Errors in pages (and the admin console mounted here) are answered as HTML pages, never problem+json or a stack.
+web.onError(pageErrorHandler);
+
+web.route("/", adminRouter);
 
 export const webRouter = web;

@@ -16,6 +16,8 @@ export interface LayoutProps {
 	/** Which top navigation entry is the current page. */
 	current?: "home" | "search" | "cart" | "account" | "signin";
 	description?: string;
+	/** Reload the page after this many seconds (an order waiting for its payment to be confirmed). */
+	refresh?: number | undefined;
 	children?: Child;
 }
 
@@ -38,13 +40,26 @@ export function money(amount: number, currency: string): string {
  * script, both from Workers static assets under hashed names; nothing from
  * other origins.
  */
-export const Layout: FC<LayoutProps> = ({ title, viewer, categories = [], cartCount, query = "", current, description, children }) => (
+export const Layout: FC<LayoutProps> = ({
+	title,
+	viewer,
+	categories = [],
+	cartCount,
+	query = "",
+	current,
+	description,
+	refresh,
+	children,
+}) => (
 	<html lang="en">
 		<head>
 			<meta charset="utf-8" />
 			<meta name="viewport" content="width=device-width, initial-scale=1" />
+			{/* Our own form posts carry their Origin (the CSRF check reads it); other sites still learn nothing. */}
+			<meta name="referrer" content="same-origin" />
 			<title>{`${title} · ${SHOP_NAME}`}</title>
 			{description ? <meta name="description" content={description} /> : null}
+			{refresh ? <meta http-equiv="refresh" content={String(refresh)} /> : null}
 			<link rel="icon" href={assets["favicon.svg"]} type="image/svg+xml" />
 			<link rel="stylesheet" href={assets["app.css"]} />
 			<script src={assets["app.js"]} defer />
@@ -59,15 +74,17 @@ export const Layout: FC<LayoutProps> = ({ title, viewer, categories = [], cartCo
 						<img src={assets["logo.svg"]} alt="" width="28" height="28" />
 						<span>{SHOP_NAME}</span>
 					</a>
-					<form class="search" role="search" action="/search" method="get">
-						<label class="visually-hidden" for="site-search">
-							Search products
-						</label>
-						<input id="site-search" type="search" name="q" value={query} placeholder="Search products" />
-						<button type="submit" class="secondary">
-							Search
-						</button>
-					</form>
+					<search class="search">
+						<form action="/search" method="get">
+							<label class="visually-hidden" for="site-search">
+								Search products
+							</label>
+							<input id="site-search" type="search" name="q" value={query} placeholder="Search products" />
+							<button type="submit" class="secondary">
+								Search
+							</button>
+						</form>
+					</search>
 					<nav class="nav" aria-label="Account">
 						{viewer?.role === "admin" ? <a href="/admin">Admin</a> : null}
 						<a href="/account" aria-current={current === "account" || current === "signin" ? "page" : undefined}>

@@ -98,13 +98,57 @@ export function idempotent(scopeOf: (c: Context<AppEnv>) => Promise<string | nul
 		const scope = await scopeOf(c);
 		if (scope === null) return next();
 		const route = `${c.req.method} ${c.req.routePath}`;
-		const requestHash = await sha256Hex(`${c.req.method} ${c.req.path}\n${canonical(await c.req.text())}`);
-		const db = c.get("database").primary;
+		const requestHash = await requestHashOf(c.req.method, c.req.path, await c.req.text());
+		const outcome = await runIdempotent(c.get("database").primary, { scope, key, route, requestHash }, async (claimed) => {
+			c.set("idempotency", claimed);
+			await next();
+			return c.res;
+		});
+		if (outcome.replayed) return outcome.response;
+	};
+}
 
-		const row = await claim(db, scope, key, route, requestHash);
-		if (row.responseStatus !== null) return replay(row);
+/** What identifies one idempotent request: the caller's scope, its key, and what it asked for. */
+export interface IdempotentRequest {
+	scope: string;
+	key: string;
+	/** The method and route pattern, e.g. `POST /checkout`. */
+	route: string;
+	/** See `requestHashOf`: the same key with another hash is a 422. */
+	requestHash: string;
+}
 
-		c.set("idempotency", {
+/** The fingerprint of a request's method, path and body (JSON compared canonically). */
+export function requestHashOf(method: string, path: string, body: string): Promise<string> {
+	return sha256Hex(`${method} ${path}\n${canonical(body)}`);
+}
+
+/** True for a key the store accepts: 8 to 255 visible ASCII characters. */
+export function isIdempotencyKey(key: string): boolean {
+	return KEY.test(key);
+}
+
+/**
+ * The idempotency store without the middleware, for callers that are not a
+ * JSON route (the storefront's checkout form): claims the key (409 while
+ * another request holds it, 422 when it was used for another request), then
+ * either replays the stored answer or runs `run` and stores its answer under
+ * the rules of `idempotent()`: 5xx answers and thrown errors are not stored,
+ * and a claim that committed a recovery point is kept for the next retry.
+ */
+export async function runIdempotent(
+	db: Db,
+	request: IdempotentRequest,
+	run: (claim: IdempotencyClaim) => Promise<Response>,
+): Promise<{ replayed: boolean; response: Response }> {
+	const { scope, key } = request;
+	const row = await claim(db, scope, key, request.route, request.requestHash);
+	if (row.responseStatus !== null) return { replayed: true, response: replay(row) };
+
+	let status = 500;
+	let response: Response;
+	try {
+		response = await run({
 			scope,
 			key,
 			recovery: row.recovery ?? null,
@@ -121,26 +165,36 @@ export function idempotent(scopeOf: (c: Context<AppEnv>) => Promise<string | nul
 					.where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
 			},
 		});
-		let status = 500;
-		try {
-			await next();
-			status = c.res.status;
-		} finally {
-			if (status >= 500) await release(db, scope, key);
+		status = response.status;
+	} finally {
+		if (status >= 500) await release(db, scope, key);
+	}
+	if (status < 500) {
+		const body = await response.clone().text();
+		const headers: Record<string, string> = {};
+		for (const name of REPLAYED_HEADERS) {
+			const value = response.headers.get(name);
+			if (value !== null) headers[name] = value;
 		}
-		if (status < 500) {
-			const body = await c.res.clone().text();
-			const headers: Record<string, string> = {};
-			for (const name of REPLAYED_HEADERS) {
-				const value = c.res.headers.get(name);
-				if (value !== null) headers[name] = value;
-			}
-			await db
-				.update(idempotencyKeys)
-				.set({ responseStatus: status, responseBody: body, responseHeaders: headers, completedAt: sql`now()` })
-				.where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
-		}
-	};
+		await db
+			.update(idempotencyKeys)
+			.set({ responseStatus: status, responseBody: body, responseHeaders: headers, completedAt: sql`now()` })
+			.where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
+	}
+	return { replayed: false, response };
+}
+
+/**
+ * Whether a request already claimed this key (running or answered). A form
+ * that reserves stock before claiming uses it to tell a double submit, whose
+ * first copy holds the stock, from a shopper who really missed out.
+ */
+export async function isKeyClaimed(db: Db, scope: string, key: string): Promise<boolean> {
+	const [row] = await db
+		.select({ key: idempotencyKeys.key })
+		.from(idempotencyKeys)
+		.where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
+	return row !== undefined;
 }
 
 /**

@@ -1,13 +1,12 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../api/types.ts";
-import { categoryTree, listProducts } from "../../catalog/queries.ts";
 import { ProductGrid } from "../components/product-grid.tsx";
 import { CATALOG_PAGE_CACHE, Layout } from "../layout.tsx";
+import { catalogCategories, catalogProducts } from "./catalog-data.ts";
 
 /** Home: the category list and the newest products. */
 export async function homePage(c: Context<AppEnv>): Promise<Response> {
-	const db = c.get("database").read;
-	const [categories, featured] = await Promise.all([categoryTree(db), listProducts(db, { sort: "newest", limit: 8 })]);
+	const [categories, featured] = await Promise.all([catalogCategories(c), catalogProducts(c, { sort: "newest", limit: 8 })]);
 	c.header("cache-control", CATALOG_PAGE_CACHE);
 	return c.html(
 		<Layout title="Home" categories={categories} current="home" description="Everyday goods, shipped fast.">
@@ -38,7 +37,7 @@ export async function homePage(c: Context<AppEnv>): Promise<Response> {
 					<h2 id="new-heading">New in</h2>
 					<a href="/search?sort=newest">See all</a>
 				</div>
-				<ProductGrid products={featured} />
+				<ProductGrid products={featured.data} />
 			</section>
 		</Layout>,
 	);

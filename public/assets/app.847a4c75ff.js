@@ -45,9 +45,30 @@
 	}
 	for (const [sku, elements] of bySku) subscribe(sku, elements);
 
-	// Confirm buttons that destroy something (admin console).
+	// Confirm buttons that destroy something (admin console), and buttons that
+	// must not be pressed twice (placing an order, paying): the server treats a
+	// second press as the same request anyway; this just says it was heard.
 	document.addEventListener("submit", (event) => {
 		const form = event.target;
-		if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) event.preventDefault();
+		if (!(form instanceof HTMLFormElement)) return;
+		if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+			event.preventDefault();
+			return;
+		}
+		const button = form.querySelector("[data-submit-once]");
+		if (button) {
+			// After this tick, so the submission itself goes ahead.
+			setTimeout(() => {
+				button.disabled = true;
+				button.setAttribute("aria-busy", "true");
+			}, 0);
+		}
+	});
+	// Coming back with the browser's back button shows the page as it was left: re-enable.
+	window.addEventListener("pageshow", () => {
+		for (const button of document.querySelectorAll("[data-submit-once][disabled]")) {
+			button.disabled = false;
+			button.removeAttribute("aria-busy");
+		}
 	});
 })();

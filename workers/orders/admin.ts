@@ -1,0 +1,217 @@
+import { and, asc, count, desc, eq, gte, inArray, lt, lte, or, type SQL, sql } from "drizzle-orm";
+import { decodeCursor, encodeCursor, invalidCursor } from "../api/lib/cursor.ts";
+import { AppError } from "../api/lib/problem.ts";
+import type { Db } from "../db/client.ts";
+import { orderEvents, orderLines, orders, payments, users } from "../db/schema.ts";
+import { PaymentProviderError } from "../payments/provider.ts";
+import type { WaitUntil } from "./checkout.ts";
+import { refundOrder } from "./lifecycle.ts";
+import {
+	applyTransition,
+	invalidTransition,
+	type LoadedOrder,
+	loadOrder,
+	type OrderRow,
+	type OrderView,
+	orderView,
+	viewOf,
+} from "./orders.ts";
+import { enqueue, publish } from "./outbox.ts";
+import { ORDER_STATUSES, type OrderStatus, transition } from "./state.ts";
+
+/**
+ * Order reads and the admin transitions (fulfil, ship, refund), shared by the
+ * `/v1/orders` and `/v1/admin/orders` API and the admin console's order pages.
+ */
+
+export const orderNotFound = () => new AppError(404, "not_found", "Not found", { detail: "No such order among yours." });
+
+/** The 502 for a refund the payment provider would not make: nothing changed, so a retry is safe. */
+export function providerFailed(err: unknown): AppError {
+	return new AppError(502, "payment_provider_unavailable", "Payment provider unavailable", {
+		detail: "The refund could not be made; nothing changed. Retry shortly.",
+		headers: { "retry-after": "5" },
+		cause: err,
+	});
+}
+
+export interface OrderPage {
+	data: OrderView[];
+	next_cursor: string | null;
+}
+
+/** Lines and payments of a page of orders in two queries. */
+async function views(db: Db, rows: readonly OrderRow[]): Promise<OrderView[]> {
+	if (rows.length === 0) return [];
+	const ids = rows.map((row) => row.id);
+	const [lines, pays] = await Promise.all([
+		db.select().from(orderLines).where(inArray(orderLines.orderId, ids)).orderBy(orderLines.id),
+		db.select().from(payments).where(inArray(payments.orderId, ids)),
+	]);
+	return rows.map((row) =>
+		orderView(
+			row,
+			lines.filter((line) => line.orderId === row.id),
+			pays.find((pay) => pay.orderId === row.id) ?? null,
+		),
+	);
+}
+
+/** Keyset pagination on (created_at, id) descending; the cursor carries the last row's pair. */
+export async function pageOfOrders(db: Db, filters: SQL[], limit: number, cursor: string | undefined): Promise<OrderPage> {
+	const where = [...filters];
+	if (cursor) {
+		const value = decodeCursor(cursor);
+		if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== "string" || typeof value[1] !== "string") throw invalidCursor();
+		const [at, id] = value as [string, string];
+		if (Number.isNaN(Date.parse(at)) || !/^ord_[0-9a-z]{20}$/.test(id)) throw invalidCursor();
+		where.push(or(lt(orders.createdAt, new Date(at)), and(eq(orders.createdAt, new Date(at)), lt(orders.id, id))) as SQL);
+	}
+	const rows = await db
+		.select()
+		.from(orders)
+		.where(and(...where))
+		.orderBy(desc(orders.createdAt), desc(orders.id))
+		.limit(limit + 1);
+	const more = rows.length > limit;
+	const shown = rows.slice(0, limit);
+	const last = shown.at(-1);
+	return {
+		data: await views(db, shown),
+		next_cursor: more && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
+	};
+}
+
+export interface AdminOrderFilter {
+	status?: OrderStatus | undefined;
+	/** The customer's address, exactly (addresses are stored in lower case). */
+	email?: string | undefined;
+	createdFrom?: string | undefined;
+	createdTo?: string | undefined;
+	limit: number;
+	cursor?: string | undefined;
+}
+
+/** Every order, newest first, filtered by status, e-mail and creation date. */
+export function listOrdersForAdmin(db: Db, filter: AdminOrderFilter): Promise<OrderPage> {
+	const filters: SQL[] = [];
+	if (filter.status) filters.push(eq(orders.status, filter.status));
+	if (filter.email) filters.push(eq(orders.email, filter.email));
+	if (filter.createdFrom) filters.push(gte(orders.createdAt, new Date(filter.createdFrom)));
+	if (filter.createdTo) filters.push(lte(orders.createdAt, new Date(filter.createdTo)));
+	return pageOfOrders(db, filters.length ? filters : [sql`true`], filter.limit, filter.cursor);
+}
+
+/** How many orders are in each status (every status present, zero when none). */
+export async function orderCountsByStatus(db: Db): Promise<Record<OrderStatus, number>> {
+	const rows = await db.select({ status: orders.status, n: count() }).from(orders).groupBy(orders.status);
+	const counts = Object.fromEntries(ORDER_STATUSES.map((status) => [status, 0])) as Record<OrderStatus, number>;
+	for (const row of rows) counts[row.status] = row.n;
+	return counts;
+}
+
+export type OrderEventRow = typeof orderEvents.$inferSelect;
+
+/** An order's history, oldest first; `actorEmail` names the account behind a user id actor. */
+export async function orderHistory(db: Db, orderId: string): Promise<(OrderEventRow & { actorEmail: string | null })[]> {
+	const rows = await db
+		.select({ event: orderEvents, actorEmail: users.email })
+		.from(orderEvents)
+		.leftJoin(users, eq(users.id, orderEvents.actor))
+		.where(eq(orderEvents.orderId, orderId))
+		.orderBy(asc(orderEvents.id));
+	return rows.map((row) => ({ ...row.event, actorEmail: row.actorEmail }));
+}
+
+/**
+ * An admin transition: conditional on the status read, 409 when not allowed
+ * or when another change won. Shipping queues the shopper's notification
+ * through the outbox in the same transaction.
+ */
+async function adminTransition(
+	env: Env,
+	db: Db,
+	ctx: WaitUntil,
+	orderId: string,
+	action: "fulfil" | "ship",
+	actorId: string,
+	set: Partial<typeof orders.$inferInsert> = {},
+): Promise<OrderView> {
+	const outcome = await db.transaction(async (tx) => {
+		const loaded = await loadOrder(tx, orderId, { forUpdate: true });
+		if (!loaded) throw orderNotFound();
+		const updated = await applyTransition(tx, loaded.order, action, actorId, { set, data: set });
+		if (!updated) throw invalidTransition(loaded.order.status, action);
+		const ids =
+			action === "ship"
+				? await enqueue(tx, [
+						{
+							queue: "notifications",
+							id: `shipped:${orderId}`,
+							type: "order.shipped",
+							data: {
+								order_id: orderId,
+								email: updated.email,
+								user_id: updated.userId,
+								carrier: updated.carrier,
+								tracking_number: updated.trackingNumber,
+							},
+						},
+					])
+				: [];
+		return { ids };
+	});
+	ctx.waitUntil(publish(env, db, outcome.ids).catch(() => 0));
+	const after = await loadOrder(db, orderId);
+	if (!after) throw orderNotFound();
+	return viewOf(after);
+}
+
+/** paid → fulfilled. */
+export function fulfilOrder(env: Env, db: Db, ctx: WaitUntil, orderId: string, actorId: string): Promise<OrderView> {
+	return adminTransition(env, db, ctx, orderId, "fulfil", actorId);
+}
+
+/** fulfilled → shipped, with the tracking number; the shopper is notified. */
+export function shipOrder(
+	env: Env,
+	db: Db,
+	ctx: WaitUntil,
+	orderId: string,
+	actorId: string,
+	tracking: { trackingNumber: string; carrier?: string | null | undefined },
+): Promise<OrderView> {
+	return adminTransition(env, db, ctx, orderId, "ship", actorId, {
+		trackingNumber: tracking.trackingNumber,
+		carrier: tracking.carrier ?? null,
+	});
+}
+
+/** Whether an admin may refund the order now: a transition the state machine allows, of a captured payment. */
+export function refundable(loaded: LoadedOrder): boolean {
+	return (
+		transition(loaded.order.status, "refund").ok && loaded.order.status !== "pending_payment" && loaded.payment?.status === "succeeded"
+	);
+}
+
+/** Refunds the whole payment through the provider; the order becomes refunded. 502 when the provider fails. */
+export async function refundOrderAsAdmin(
+	env: Env,
+	db: Db,
+	orderId: string,
+	reason: string | undefined,
+	actorId: string,
+): Promise<OrderView> {
+	const loaded = await loadOrder(db, orderId);
+	if (!loaded) throw orderNotFound();
+	// Refuse before money moves: only a captured payment can be refunded.
+	if (!refundable(loaded)) throw invalidTransition(loaded.order.status, "refund");
+	let after: LoadedOrder;
+	try {
+		after = await refundOrder(env, db, loaded, reason ?? "admin", actorId);
+	} catch (err) {
+		if (err instanceof PaymentProviderError) throw providerFailed(err);
+		throw err;
+	}
+	return viewOf(after);
+}

@@ -1,0 +1,67 @@
+/**
+ * The status messages an action can leave for the page it redirects to. The
+ * redirect carries a code (`?notice=` or `?error=`), never text: a link
+ * cannot put words of its own on an admin page, and a replayed idempotent
+ * answer (a stored 303) still shows its message.
+ */
+
+export const NOTICES = {
+	product_created: "Product created. Add images and more variants below.",
+	product_saved: "Product saved.",
+	variant_added: "Variant added.",
+	variant_saved: "Variant saved.",
+	variant_archived: "Variant archived: it is no longer sold.",
+	variant_restored: "Variant restored: it is on sale again.",
+	image_uploaded: "Image uploaded.",
+	image_exists: "This image was already attached to the product.",
+	adjusted: "Stock adjusted.",
+	fulfilled: "Order marked fulfilled.",
+	shipped: "Order marked shipped. The customer is being notified.",
+	refunded: "Order refunded. The customer is being notified.",
+	replayed: "Dead letter put back on its queue.",
+	endpoint_created: "Webhook endpoint created.",
+	secret_rotated: "Signing secret rotated. The previous secret keeps signing deliveries for 24 hours.",
+	endpoint_deactivated: "Endpoint deactivated: it gets no further deliveries.",
+} as const;
+
+export type NoticeCode = keyof typeof NOTICES;
+
+/** Errors by the `code` of the AppError an action met (see api/lib/problem.ts), plus the console's own. */
+export const ERRORS: Record<string, string> = {
+	form_expired: "This form has expired. Reload the page and try again.",
+	not_found: "It no longer exists. Reload the page.",
+	invalid_transition: "The order's status does not allow this (it may have changed meanwhile). Nothing was done.",
+	below_reserved: "Refused: the change would leave fewer units on hand than are reserved for unpaid orders.",
+	idempotency_key_reused: "This form was already used for a different change. Reload the page and try again.",
+	idempotency_in_progress: "This change is still being processed. Reload the page in a moment.",
+	payment_provider_unavailable: "The payment provider did not complete the refund; nothing changed. Try again shortly.",
+	queue_unavailable: "The queue did not accept the message; nothing changed. Try again shortly.",
+	already_replayed: "This dead letter was already put back on its queue.",
+	unknown_queue: "This dead letter names a queue the shop does not produce to; it cannot be replayed.",
+	payload_too_large: "The image is larger than the upload limit.",
+	unsupported_media_type: "The file is not a JPEG, PNG, WebP or AVIF image.",
+	validation_failed: "Some values are not valid. Check the form and try again.",
+	malformed_request: "The form could not be read. Try again.",
+	database_unavailable: "The database cannot be reached. Try again shortly.",
+};
+
+/** The fallback for an error without a message of its own. */
+export const GENERIC_ERROR = "The action failed. Nothing was changed; try again.";
+
+/** What a page shows above its content: a success, an error, or both. */
+export interface Messages {
+	notice?: string | undefined;
+	error?: string | undefined;
+	/** Field-level details of an error, shown as a list under it. */
+	details?: string[] | undefined;
+}
+
+/**
+ * The texts for a page's `notice` and `error` query parameters. An unknown
+ * notice shows nothing; an unknown error code still says that something failed.
+ */
+export function messagesOf(query: { notice?: string | undefined; error?: string | undefined }): Messages {
+	const notice = query.notice && Object.hasOwn(NOTICES, query.notice) ? NOTICES[query.notice as NoticeCode] : undefined;
+	const error = query.error ? (Object.hasOwn(ERRORS, query.error) ? ERRORS[query.error] : GENERIC_ERROR) : undefined;
+	return { notice, error };
+}

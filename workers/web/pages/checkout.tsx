@@ -1,0 +1,453 @@
+import { z } from "@hono/zod-openapi";
+import { desc, eq } from "drizzle-orm";
+import type { Context } from "hono";
+import { AppError } from "../../api/lib/problem.ts";
+import { addressFields } from "../../api/me/me.schemas.ts";
+import { isIdempotencyKey, isKeyClaimed, requestHashOf, runIdempotent } from "../../api/middleware/idempotency.ts";
+import type { AppEnv } from "../../api/types.ts";
+import { type CartView, priceCart } from "../../carts/carts.ts";
+import { addresses, users } from "../../db/schema.ts";
+import { releaseAll, type ShortLine } from "../../inventory/reservations.ts";
+import { type CartHold, type CheckoutInput, checkout, holdCart, outOfStock } from "../../orders/checkout.ts";
+import { computeTotals, pricingConfig } from "../../orders/pricing.ts";
+import { Alert } from "../components/alert.tsx";
+import { COUNTRIES, DEFAULT_COUNTRY, isCountry } from "../components/countries.ts";
+import { type FieldErrors, formText, TextField } from "../components/form.tsx";
+import { Layout, money, PERSONAL_PAGE_CACHE } from "../layout.tsx";
+import { findCart, type PageCart, rememberOrder } from "../session.ts";
+import { catalogCategories } from "./catalog-data.ts";
+
+/** The checkout form's fields, named as the API's checkout body names them. */
+const FIELDS = ["email", "name", "line1", "line2", "city", "region", "postal_code", "country", "phone", "discount_code"] as const;
+type Field = (typeof FIELDS)[number];
+type Values = Record<Field, string>;
+
+/** What each field says when it does not validate: written for shoppers, not zod's defaults. */
+const FIELD_PROBLEMS: Record<Field, string> = {
+	email: "Enter an e-mail address, like name@example.com.",
+	name: "Enter the full name of the person receiving the parcel.",
+	line1: "Enter the street and house number.",
+	line2: "Keep address line 2 under 200 characters.",
+	city: "Enter the city.",
+	region: "Keep the region under 100 characters.",
+	postal_code: "Enter the postal code (up to 20 characters).",
+	country: "Choose a country from the list.",
+	phone: "Use digits, spaces, brackets and dashes, optionally starting with +.",
+	discount_code: "Discount codes have at most 64 characters.",
+};
+
+const { is_default: _notForOrders, ...shippingFields } = addressFields;
+/** The API's rules for the same fields (the address schema of /v1/me/addresses and /v1/checkout). */
+const CheckoutForm = z.object({
+	email: z.email().max(254),
+	...shippingFields,
+	discount_code: z.string().trim().min(1).max(64).optional(),
+});
+
+/** Time a double submit waits for its first copy to finish before answering. */
+const DUPLICATE_WAIT_MS = 8000;
+const DUPLICATE_POLL_MS = 250;
+
+interface FormState {
+	values?: Values | undefined;
+	errors?: FieldErrors | undefined;
+	alert?: { text: string; items?: string[] | undefined } | undefined;
+}
+
+function emptyValues(): Values {
+	return Object.fromEntries(FIELDS.map((field) => [field, field === "country" ? DEFAULT_COUNTRY : ""])) as Values;
+}
+
+/** A signed-in shopper's e-mail and default address, to start the form with. */
+async function prefill(c: Context<AppEnv>): Promise<Values> {
+	const values = emptyValues();
+	const viewer = c.get("viewer");
+	if (!viewer) return values;
+	const db = c.get("database").primary;
+	const [[user], [address]] = await Promise.all([
+		db.select({ email: users.email, name: users.name }).from(users).where(eq(users.id, viewer.userId)),
+		db
+			.select()
+			.from(addresses)
+			.where(eq(addresses.userId, viewer.userId))
+			.orderBy(desc(addresses.isDefault), desc(addresses.updatedAt))
+			.limit(1),
+	]);
+	if (user) Object.assign(values, { email: user.email, name: user.name });
+	if (address) {
+		Object.assign(values, {
+			name: address.name,
+			line1: address.line1,
+			line2: address.line2 ?? "",
+			city: address.city,
+			region: address.region ?? "",
+			postal_code: address.postalCode,
+			country: isCountry(address.country) ? address.country : DEFAULT_COUNTRY,
+			phone: address.phone ?? "",
+		});
+	}
+	return values;
+}
+
+async function renderCheckout(c: Context<AppEnv>, cart: PageCart | undefined, state: FormState, status: number = 200): Promise<Response> {
+	const view: CartView | undefined = cart ? await priceCart(c.get("database").read, cart.state) : undefined;
+	const categories = await catalogCategories(c);
+	const values = state.values ?? (await prefill(c));
+	const errors = state.errors ?? {};
+	const country = isCountry(values.country) ? values.country : DEFAULT_COUNTRY;
+	const estimate =
+		view && view.lines.length > 0 ? computeTotals(pricingConfig(c.env), view.subtotal.currency, country, view.subtotal.amount, null) : null;
+	c.header("cache-control", PERSONAL_PAGE_CACHE);
+	return c.html(
+		<Layout title="Checkout" viewer={c.get("viewer")} categories={categories} cartCount={view?.item_count ?? 0} current="cart">
+			<h1>Checkout</h1>
+			{!view || view.lines.length === 0 ? (
+				<div class="card empty-state">
+					<p>Your cart is empty, so there is nothing to check out.</p>
+					<a class="button" href="/search">
+						Start shopping
+					</a>
+				</div>
+			) : (
+				<div class="two-col">
+					<form class="card checkout-form" action="/checkout" method="post" novalidate>
+						{state.alert ? (
+							<Alert kind="error">
+								<p>{state.alert.text}</p>
+								{state.alert.items && state.alert.items.length > 0 ? (
+									<ul>
+										{state.alert.items.map((item) => (
+											<li>{item}</li>
+										))}
+									</ul>
+								) : null}
+							</Alert>
+						) : null}
+						{/* A fresh key per render: a double submit of this copy places one order, a corrected resubmit a new attempt. */}
+						<input type="hidden" name="idempotency_key" value={`web-${crypto.randomUUID()}`} />
+						<fieldset>
+							<legend>Contact</legend>
+							<TextField
+								name="email"
+								label="Email"
+								type="email"
+								value={values.email}
+								errors={errors}
+								autocomplete="email"
+								required
+								hint="We send the order confirmation here."
+							/>
+						</fieldset>
+						<fieldset>
+							<legend>Shipping address</legend>
+							<TextField name="name" label="Full name" value={values.name} errors={errors} autocomplete="name" required />
+							<TextField name="line1" label="Address" value={values.line1} errors={errors} autocomplete="address-line1" required />
+							<TextField
+								name="line2"
+								label="Address line 2"
+								value={values.line2}
+								errors={errors}
+								autocomplete="address-line2"
+								hint="Optional"
+							/>
+							<div class="field-row">
+								<TextField name="city" label="City" value={values.city} errors={errors} autocomplete="address-level2" required />
+								<TextField
+									name="region"
+									label="Region"
+									value={values.region}
+									errors={errors}
+									autocomplete="address-level1"
+									hint="Optional"
+								/>
+								<TextField
+									name="postal_code"
+									label="Postal code"
+									value={values.postal_code}
+									errors={errors}
+									autocomplete="postal-code"
+									required
+								/>
+							</div>
+							<div class={errors.country ? "field invalid" : "field"}>
+								<label for="field-country">Country</label>
+								<select
+									id="field-country"
+									name="country"
+									autocomplete="country"
+									aria-invalid={errors.country ? "true" : undefined}
+									aria-describedby={errors.country ? "field-country-error" : undefined}
+								>
+									{COUNTRIES.map(([code, name]) => (
+										<option value={code} selected={code === country}>
+											{name}
+										</option>
+									))}
+								</select>
+								{errors.country ? (
+									<p class="field-error" id="field-country-error">
+										{errors.country}
+									</p>
+								) : null}
+							</div>
+							<TextField
+								name="phone"
+								label="Phone"
+								type="tel"
+								value={values.phone}
+								errors={errors}
+								autocomplete="tel"
+								hint="Optional, for the courier"
+							/>
+						</fieldset>
+						<fieldset>
+							<legend>Discount</legend>
+							<TextField
+								name="discount_code"
+								label="Discount code"
+								value={values.discount_code}
+								errors={errors}
+								autocomplete="off"
+								hint="Optional"
+							/>
+						</fieldset>
+						<button type="submit" class="wide" data-submit-once>
+							Place order
+						</button>
+						<p class="hint">You pay on the next step. Your items are held for you while you pay.</p>
+					</form>
+					<aside class="card order-summary" aria-labelledby="summary-heading">
+						<h2 id="summary-heading">Order summary</h2>
+						<ul class="summary-lines">
+							{view.lines.map((line) => (
+								<li class={line.available ? undefined : "unavailable"}>
+									<span>
+										{line.title ?? line.sku} <span class="muted">× {line.quantity}</span>
+										{line.available ? null : <span class="badge danger">No longer sold</span>}
+									</span>
+									<span>{line.line_total && line.available ? money(line.line_total.amount, line.line_total.currency) : "—"}</span>
+								</li>
+							))}
+						</ul>
+						<dl class="totals">
+							<div>
+								<dt>Subtotal</dt>
+								<dd>{money(view.subtotal.amount, view.subtotal.currency)}</dd>
+							</div>
+							{estimate ? (
+								<>
+									<div>
+										<dt>Shipping</dt>
+										<dd>{estimate.shipping === 0 ? "Free" : money(estimate.shipping, view.subtotal.currency)}</dd>
+									</div>
+									<div>
+										<dt>Tax (estimated)</dt>
+										<dd>{money(estimate.tax, view.subtotal.currency)}</dd>
+									</div>
+									<div class="grand">
+										<dt>Estimated total</dt>
+										<dd>{money(estimate.total, view.subtotal.currency)}</dd>
+									</div>
+								</>
+							) : null}
+						</dl>
+						<p class="hint">Discounts and tax for your country are confirmed on the next step.</p>
+						<a href="/cart">Edit cart</a>
+					</aside>
+				</div>
+			)}
+		</Layout>,
+		status as 200,
+	);
+}
+
+/** GET /checkout. */
+export async function checkoutPage(c: Context<AppEnv>): Promise<Response> {
+	return renderCheckout(c, await findCart(c), {});
+}
+
+function readValues(body: Record<string, string | File | (string | File)[]>): Values {
+	const values = Object.fromEntries(FIELDS.map((field) => [field, formText(body, field)])) as Values;
+	values.country = values.country.toUpperCase();
+	return values;
+}
+
+/** The form as a checkout input, or the fields that need fixing. */
+function validate(values: Values, cartId: string): { input: CheckoutInput } | { errors: FieldErrors } {
+	const parsed = CheckoutForm.safeParse({
+		email: values.email,
+		name: values.name,
+		line1: values.line1,
+		line2: values.line2 || null,
+		city: values.city,
+		region: values.region || null,
+		postal_code: values.postal_code,
+		country: values.country,
+		phone: values.phone || null,
+		discount_code: values.discount_code || undefined,
+	});
+	const errors: FieldErrors = {};
+	if (!parsed.success) {
+		for (const issue of parsed.error.issues) {
+			const field = issue.path[0] as Field;
+			if (FIELDS.includes(field)) errors[field] = FIELD_PROBLEMS[field];
+		}
+	}
+	if (!isCountry(values.country)) errors.country = FIELD_PROBLEMS.country;
+	if (!parsed.success || Object.keys(errors).length > 0) return { errors };
+	const data = parsed.data;
+	return {
+		input: {
+			cartId,
+			email: data.email.toLowerCase(),
+			shippingAddress: {
+				name: data.name,
+				line1: data.line1,
+				line2: data.line2 ?? null,
+				city: data.city,
+				region: data.region ?? null,
+				postal_code: data.postal_code,
+				country: data.country,
+				phone: data.phone ?? null,
+			},
+			...(data.discount_code ? { discountCode: data.discount_code } : {}),
+		},
+	};
+}
+
+/**
+ * Places the order once per form render. Like the API (checkout-gate.ts), the
+ * cart's stock is held before the key is claimed, so a shopper who missed the
+ * last units is answered by the Durable Objects alone; but a form is often
+ * submitted twice, and the second copy finds the stock held by the first:
+ * only then is the key looked up (one small read, for shoppers who came up
+ * short only), and the duplicate waits for the first copy's answer instead of
+ * reporting "out of stock" for an order that exists. A copy that arrives
+ * within the instant between the first one's hold and its claim still reads
+ * as short; app.js disables the button after the first press to keep that rare.
+ */
+async function placeOnce(
+	c: Context<AppEnv>,
+	cart: PageCart,
+	key: string,
+	input: CheckoutInput,
+): Promise<{ order_id: string; order_token: string | null }> {
+	const database = c.get("database");
+	const scope = cart.caller.userId ? `user:${cart.caller.userId}` : `cart:${cart.caller.tokenHash}`;
+	const requestHash = await requestHashOf("POST", "/checkout", JSON.stringify(input));
+	const outcome = await holdCart(c.env, cart.caller, cart.id);
+	if (outcome.kind === "short" && !(await isKeyClaimed(database.primary, scope, key))) throw outOfStock(outcome.short);
+	let hold: CartHold | undefined = outcome.kind === "held" ? outcome.hold : undefined;
+	const releaseHold = async () => {
+		if (hold && !hold.adopted) await releaseAll(c.env, hold.orderId, hold.cartLines);
+		hold = undefined;
+	};
+	const deadline = Date.now() + DUPLICATE_WAIT_MS;
+	try {
+		for (;;) {
+			try {
+				const { response } = await runIdempotent(database.primary, { scope, key, route: "POST /checkout", requestHash }, async (claim) => {
+					const result = await checkout(c.env, c.executionCtx, database, cart.caller, input, claim, hold);
+					// What a replay needs to send the shopper on: the order, and a guest's token for the ec_orders cookie.
+					return new Response(JSON.stringify({ order_id: result.order.id, order_token: result.order_token ?? null }), {
+						status: 303,
+						headers: { location: `/orders/${result.order.id}/pay`, "content-type": "application/json" },
+					});
+				});
+				return (await response.json()) as { order_id: string; order_token: string | null };
+			} catch (err) {
+				if (!(err instanceof AppError) || err.code !== "idempotency_in_progress" || Date.now() > deadline) throw err;
+				// The first copy of this form is still placing the order: give back what this copy holds and wait for its answer.
+				await releaseHold();
+				await new Promise((resolve) => setTimeout(resolve, DUPLICATE_POLL_MS));
+			}
+		}
+	} finally {
+		await releaseHold();
+	}
+}
+
+/** A checkout refusal in the shopper's words, with the field it concerns when there is one. */
+function explain(err: AppError, view: CartView | undefined): { alert: NonNullable<FormState["alert"]>; errors?: FieldErrors } {
+	const titleOf = (sku: string) => view?.lines.find((line) => line.sku === sku)?.title ?? sku;
+	switch (err.code) {
+		case "out_of_stock": {
+			const lines = (err.extensions.lines ?? []) as ShortLine[];
+			return {
+				alert: {
+					text: "Some items do not have enough stock left. Lower the quantity in your cart, then place the order again.",
+					items: lines.map((line) =>
+						line.available > 0
+							? `${titleOf(line.sku)}: you asked for ${line.requested}, only ${line.available} left.`
+							: `${titleOf(line.sku)}: sold out.`,
+					),
+				},
+			};
+		}
+		case "invalid_discount_code": {
+			const text = err.detail ?? "This discount code cannot be used.";
+			return { alert: { text }, errors: { discount_code: text } };
+		}
+		case "items_unavailable":
+			return {
+				alert: {
+					text: "Some items in your cart are no longer sold. Remove them from your cart, then place the order again.",
+					items: ((err.extensions.skus ?? []) as string[]).map(titleOf),
+				},
+			};
+		case "cart_empty":
+		case "not_found":
+			return { alert: { text: "Your cart is empty or has expired. Add the items again to check out." } };
+		case "payment_rejected":
+			return { alert: { text: "The payment provider refused this payment, so the order was not placed. Nothing was charged." } };
+		case "payment_provider_unavailable":
+			return {
+				alert: {
+					text: "We could not reach our payment provider, so the order was not placed. Nothing was charged; please try again in a moment.",
+				},
+			};
+		case "inventory_unavailable":
+			return { alert: { text: "We could not check the stock just now. Please try again in a moment." } };
+		case "idempotency_key_reused":
+			return { alert: { text: "This form was already used for a different order. Check the details and place the order again." } };
+		case "idempotency_in_progress":
+			return { alert: { text: "Your order is still being placed. Wait a few seconds, then check your e-mail before trying again." } };
+		default:
+			return { alert: { text: err.status < 500 && err.detail ? err.detail : "The order could not be placed. Please try again." } };
+	}
+}
+
+/**
+ * POST /checkout: validates the form, places the order (idempotent per form
+ * render) and sends the shopper to pay (303). Refusals re-render the form
+ * with what was typed and a `role="alert"` message.
+ */
+export async function placeOrder(c: Context<AppEnv>): Promise<Response> {
+	const body = await c.req.parseBody();
+	const values = readValues(body);
+	const key = formText(body, "idempotency_key");
+	const cart = await findCart(c);
+	if (!cart || cart.state.lines.length === 0) return renderCheckout(c, cart, { values }, 422);
+	const checked = validate(values, cart.id);
+	if ("errors" in checked) {
+		return renderCheckout(c, cart, { values, errors: checked.errors, alert: { text: "Please correct the fields marked below." } }, 422);
+	}
+	if (!isIdempotencyKey(key)) {
+		return renderCheckout(
+			c,
+			cart,
+			{ values, alert: { text: "This form has expired. Please check the details and place the order again." } },
+			422,
+		);
+	}
+	try {
+		const placed = await placeOnce(c, cart, key, checked.input);
+		if (placed.order_token) rememberOrder(c, { id: placed.order_id, token: placed.order_token });
+		return c.redirect(`/orders/${placed.order_id}/pay`, 303);
+	} catch (err) {
+		if (!(err instanceof AppError) || err.code === "database_unavailable") throw err;
+		const view = await priceCart(c.get("database").read, cart.state);
+		const { alert, errors } = explain(err, view);
+		return renderCheckout(c, cart, { values, alert, errors }, err.status);
+	}
+}
