@@ -100,8 +100,8 @@ try {
 	} catch (err) {
 		warn(`opening stock not set: ${err instanceof Error ? err.message : String(err)}`);
 	}
-	say(`ready: API ${worker.url}/v1  ·  docs ${worker.url}/docs  ·  health ${worker.url}/v1/health/ready`);
-	say(`development admin: ${admin.email} / ${admin.password}  (POST /v1/auth/login)`);
+	say(`ready: storefront ${worker.url}/  ·  admin ${worker.url}/admin  ·  API ${worker.url}/v1  ·  docs ${worker.url}/docs`);
+	say(`development admin: ${admin.email} / ${admin.password}  (sign in at ${worker.url}/signin, or POST /v1/auth/login)`);
 	say("press Ctrl-C to stop");
 } catch (err) {
 	console.error(`\x1b[31m[dev] ${err instanceof Error ? err.message : String(err)}\x1b[0m`);
