@@ -5,8 +5,8 @@ export const assets = {
 	"logo.svg": "/assets/logo.6269d6ce0e.svg",
 	"admin.js": "/assets/admin.94b9481898.js",
 	"app.js": "/assets/app.847a4c75ff.js",
-	"admin.css": "/assets/admin.54aca844ab.css",
-	"app.css": "/assets/app.58c5f79769.css"
+	"admin.css": "/assets/admin.570eff5e4d.css",
+	"app.css": "/assets/app.d0581e0afc.css"
 } as const;
 
 export type AssetName = keyof typeof assets;

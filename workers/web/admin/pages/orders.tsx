@@ -108,7 +108,9 @@ export async function ordersPage(c: Context<AppEnv>): Promise<Response> {
 									<td class="nowrap" data-label="Placed">
 										<Time at={order.created_at} />
 									</td>
-									<td data-label="Email">{order.email}</td>
+									<td class="wrap" data-label="Email">
+										{order.email}
+									</td>
 									<td class="num" data-label="Items">
 										{order.lines.reduce((sum, line) => sum + line.quantity, 0)}
 									</td>
