@@ -32,4 +32,35 @@ describe("database admission control", () => {
 		await admission.acquire();
 		expect(admission.active).toBe(1);
 	});
+
+	it("admits waiters in arrival order: a newcomer does not overtake anyone already waiting", async () => {
+		const admission = new Admission(2, 5_000);
+		await admission.acquire();
+		await admission.acquire();
+		const order: number[] = [];
+		const waiters = Array.from({ length: 6 }, (_, i) => admission.acquire().then(() => order.push(i)));
+		expect(admission.waiting).toBe(6);
+		// A slot freed while others wait goes to the oldest waiter, not to a request that arrives now.
+		admission.release();
+		const late = admission.acquire().then(() => order.push(99));
+		expect(admission.waiting).toBe(7);
+		for (let i = 0; i < 7; i++) {
+			await new Promise((resolve) => setTimeout(resolve, 30));
+			admission.release();
+		}
+		await Promise.all([...waiters, late]);
+		expect(order).toEqual([0, 1, 2, 3, 4, 5, 99]);
+		expect(admission.waiting).toBe(0);
+	});
+
+	it("a waiter that times out leaves the queue, so those behind it move up", async () => {
+		const admission = new Admission(1, 40);
+		await admission.acquire();
+		const first = admission.acquire();
+		await expect(first).rejects.toBeInstanceOf(AdmissionTimeoutError);
+		expect(admission.waiting).toBe(0);
+		admission.release();
+		await admission.acquire();
+		expect(admission.active).toBe(1);
+	});
 });

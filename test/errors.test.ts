@@ -170,6 +170,12 @@ describe("problem+json for faults", () => {
 			expect(down.status).toBe(503);
 			expect(logged.join("\n")).toContain("database_unavailable");
 			expect(logged.join("\n")).not.toContain(secret);
+			// What kind of failure it was is logged as a fixed word, so an operator can tell a refused
+			// connection from a timeout or a full admission queue without reading any message.
+			const entry = JSON.parse(logged.find((line) => line.includes("database_unavailable"))?.replace(/^[^{]*/, "") ?? "{}") as {
+				failure?: string;
+			};
+			expect(["connection_refused", "connection_terminated", "websocket_error", "connect_timeout"]).toContain(entry.failure);
 		} finally {
 			spy.mockRestore();
 		}

@@ -98,6 +98,8 @@ function logError(c: Context<AppEnv>, kind: string, err: unknown): void {
 			request_id: c.get("requestId"),
 			error_name: error?.name ?? typeof err,
 			error_code: (error as { code?: unknown } | undefined)?.code ?? cause?.code,
+			cause_name: cause instanceof Error ? cause.name : undefined,
+			failure: failureKind(err),
 			// Frames only: a query error's message carries its SQL and parameters (e-mails, token
 			// hashes), which must never reach the logs.
 			stack: error?.stack
@@ -107,6 +109,29 @@ function logError(c: Context<AppEnv>, kind: string, err: unknown): void {
 				.join("\n"),
 		}),
 	);
+}
+
+/**
+ * What kind of connection failure an error chain shows, from the driver's own
+ * fixed messages (matched, never logged: other messages may carry values).
+ */
+function failureKind(err: unknown): string | undefined {
+	const kinds: [RegExp, string][] = [
+		[/connection timeout|timeout expired|timed out/i, "connect_timeout"],
+		[/terminated/i, "connection_terminated"],
+		[/ECONNREFUSED|refused/i, "connection_refused"],
+		[/websocket/i, "websocket_error"],
+		[/too many (clients|connections)/i, "too_many_connections"],
+		[/no database connection slot/i, "admission_timeout"],
+	];
+	let current: unknown = err;
+	for (let depth = 0; current && depth < 5; depth++) {
+		const message = String((current as { message?: unknown }).message ?? "");
+		// drizzle's own wrapper quotes the SQL and its parameters: only its cause counts.
+		if (!message.startsWith("Failed query:")) for (const [pattern, kind] of kinds) if (pattern.test(message)) return kind;
+		current = (current as { cause?: unknown }).cause;
+	}
+	return undefined;
 }
 
 function corsOrigins(env: Env): string[] | "*" {

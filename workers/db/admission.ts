@@ -14,6 +14,9 @@ export class Admission {
 	readonly limit: number;
 	readonly timeoutMs: number;
 	#active = 0;
+	#nextTicket = 0;
+	/** Tickets of the waiters, oldest first. */
+	readonly #waiting: number[] = [];
 
 	constructor(limit: number, timeoutMs: number) {
 		this.limit = limit;
@@ -24,21 +27,44 @@ export class Admission {
 		return this.#active;
 	}
 
+	get waiting(): number {
+		return this.#waiting.length;
+	}
+
 	/**
-	 * Takes a slot, waiting for one if all are taken. A waiter polls (a few
-	 * milliseconds apart, jittered) rather than being woken by the request that
-	 * frees a slot: in workerd one request must not resolve a promise or clear
-	 * a timer that belongs to another, so every wait stays in its own request.
+	 * Takes a slot, waiting for one if all are taken. Waiters go in arrival
+	 * order: a newcomer never takes a freed slot ahead of someone already
+	 * waiting, so under a burst the oldest requests are served first and the
+	 * longest wait stays bounded by the queue ahead, not by luck. A waiter
+	 * polls (a few milliseconds apart, jittered) rather than being woken by the
+	 * request that frees a slot: in workerd one request must not resolve a
+	 * promise or clear a timer that belongs to another, so every wait stays in
+	 * its own request.
 	 */
 	async acquire(): Promise<void> {
+		if (this.#active < this.limit && this.#waiting.length === 0) {
+			this.#active++;
+			return;
+		}
+		const ticket = this.#nextTicket++;
+		this.#waiting.push(ticket);
 		const deadline = Date.now() + this.timeoutMs;
 		let pause = 1;
-		while (this.#active >= this.limit) {
-			if (Date.now() >= deadline) throw new AdmissionTimeoutError(`no database connection slot within ${this.timeoutMs} ms`);
+		for (;;) {
+			const position = this.#waiting.indexOf(ticket);
+			// The first (limit − active) waiters may go: several slots freed at once admit several.
+			if (position < this.limit - this.#active) {
+				this.#waiting.splice(position, 1);
+				this.#active++;
+				return;
+			}
+			if (Date.now() >= deadline) {
+				this.#waiting.splice(position, 1);
+				throw new AdmissionTimeoutError(`no database connection slot within ${this.timeoutMs} ms`);
+			}
 			await new Promise((resolve) => setTimeout(resolve, pause + Math.random() * pause));
 			pause = Math.min(pause * 2, 20);
 		}
-		this.#active++;
 	}
 
 	release(): void {

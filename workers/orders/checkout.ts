@@ -1,18 +1,19 @@
-import { eq, sql } from "drizzle-orm";
+import { eq, getTableColumns, sql } from "drizzle-orm";
+import type { WithSubquery } from "drizzle-orm/subquery";
 import type { CartCaller, CartLine } from "../../durable-objects/cart.ts";
 import { AppError } from "../api/lib/problem.ts";
 import type { IdempotencyClaim } from "../api/middleware/idempotency.ts";
 import { hashToken, randomToken } from "../auth/secrets.ts";
 import { cartNotFound, cartStub, isSellable, skuRows } from "../carts/carts.ts";
-import type { Database } from "../db/client.ts";
-import { orderEvents, orderLines, orders, payments, type ShippingAddress } from "../db/schema.ts";
+import type { Database, Executor } from "../db/client.ts";
+import { orderEvents, orderLines, orders, outbox, payments, type ShippingAddress } from "../db/schema.ts";
 import { newId } from "../domain/ids.ts";
 import { type Line, releaseAll, reserveAll, type ShortLine } from "../inventory/reservations.ts";
 import { PaymentProviderError } from "../payments/provider.ts";
 import { discountOf, normalizeCode, redeem, validateDiscount } from "./discounts.ts";
 import { cancelUnpaid } from "./lifecycle.ts";
-import { type LoadedOrder, loadOrder, type OrderView, viewOf } from "./orders.ts";
-import { enqueue, publish } from "./outbox.ts";
+import { type LoadedOrder, loadOrder, type OrderLineRow, type OrderView, type PaymentRow, viewOf } from "./orders.ts";
+import { type OutboxMessage, outboxRows, publish } from "./outbox.ts";
 import { paymentsFor } from "./payments.ts";
 import { computeTotals, pricingConfig } from "./pricing.ts";
 
@@ -197,76 +198,134 @@ export async function checkout(
 	}
 	if (!held.ok) throw outOfStock(held.short);
 	const orderToken = caller.userId ? undefined : randomToken();
+	const placement: Placement = {
+		order: {
+			id: orderId,
+			userId: caller.userId ?? null,
+			email: input.email,
+			currency,
+			subtotalMinor: totals.subtotal,
+			discountMinor: totals.discount,
+			shippingMinor: totals.shipping,
+			taxMinor: totals.tax,
+			totalMinor: totals.total,
+			discountCode: code,
+			shippingAddress: { ...input.shippingAddress, country },
+			cartId: input.cartId,
+			accessTokenHash: orderToken ? await hashToken(orderToken) : null,
+			reservationExpiresAt: new Date(held.expiresAt),
+		},
+		lines: priced.map(({ line, row }) => ({
+			orderId,
+			sku: line.sku,
+			productId: row.productId,
+			variantId: row.variantId,
+			title: row.variantTitle ? `${row.productTitle} — ${row.variantTitle}` : row.productTitle,
+			unitPriceMinor: row.priceMinor,
+			quantity: line.quantity,
+			lineTotalMinor: row.priceMinor * line.quantity,
+		})),
+		payment: {
+			id: newId("pay"),
+			orderId,
+			provider: env.PAYMENT_PROVIDER,
+			status: "requires_action",
+			amountMinor: totals.total,
+			refundedMinor: 0,
+			currency,
+		},
+		event: {
+			orderId,
+			type: "place",
+			toStatus: "pending_payment",
+			actor: caller.userId ?? "guest",
+			data: { tax_rate_bp: totals.taxRate, lines: lines.length },
+		},
+		outbox: [
+			{
+				queue: "orders",
+				id: `order.expiry_check:${orderId}`,
+				type: "order.expiry_check",
+				data: { order_id: orderId },
+				delaySeconds: Math.ceil(ttlMs / 1000) + EXPIRY_GRACE_SECONDS,
+			},
+		],
+		recovery: claim ? { claim, value: { order_id: orderId, ...(orderToken ? { order_token: orderToken } : {}) } } : undefined,
+	};
 	let outboxIds: number[] = [];
 	let placed: LoadedOrder;
 	try {
-		[placed, outboxIds] = await db.transaction(async (tx): Promise<[LoadedOrder, number[]]> => {
-			if (code) await redeem(tx, code);
-			const [order] = await tx
-				.insert(orders)
-				.values({
-					id: orderId,
-					userId: caller.userId ?? null,
-					email: input.email,
-					currency,
-					subtotalMinor: totals.subtotal,
-					discountMinor: totals.discount,
-					shippingMinor: totals.shipping,
-					taxMinor: totals.tax,
-					totalMinor: totals.total,
-					discountCode: code,
-					shippingAddress: { ...input.shippingAddress, country },
-					cartId: input.cartId,
-					accessTokenHash: orderToken ? await hashToken(orderToken) : null,
-					reservationExpiresAt: new Date(held.expiresAt),
+		// Without a discount code the placement is one statement, atomic on its own: no transaction is
+		// held open across round trips. A code's use is taken in the same transaction, before it.
+		[placed, outboxIds] = code
+			? await db.transaction(async (tx) => {
+					await redeem(tx, code);
+					return place(tx, placement);
 				})
-				.returning();
-			const placedLines = await tx
-				.insert(orderLines)
-				.values(
-					priced.map(({ line, row }) => ({
-						orderId,
-						sku: line.sku,
-						productId: row.productId,
-						variantId: row.variantId,
-						title: row.variantTitle ? `${row.productTitle} — ${row.variantTitle}` : row.productTitle,
-						unitPriceMinor: row.priceMinor,
-						quantity: line.quantity,
-						lineTotalMinor: row.priceMinor * line.quantity,
-					})),
-				)
-				.returning();
-			const [payment] = await tx
-				.insert(payments)
-				.values({ id: newId("pay"), orderId, provider: env.PAYMENT_PROVIDER, amountMinor: totals.total, currency })
-				.returning();
-			if (!order || !payment) throw new Error("insert returned no row");
-			await tx.insert(orderEvents).values({
-				orderId,
-				type: "place",
-				toStatus: "pending_payment",
-				actor: caller.userId ?? "guest",
-				data: { tax_rate_bp: totals.taxRate, lines: lines.length },
-			});
-			if (claim) await claim.remember(tx, { order_id: orderId, ...(orderToken ? { order_token: orderToken } : {}) });
-			const ids = await enqueue(tx, [
-				{
-					queue: "orders",
-					id: `order.expiry_check:${orderId}`,
-					type: "order.expiry_check",
-					data: { order_id: orderId },
-					delaySeconds: Math.ceil(ttlMs / 1000) + EXPIRY_GRACE_SECONDS,
-				},
-			]);
-			// What was written is what the answer shows: no read-back after the commit.
-			return [{ order, lines: placedLines, payment }, ids];
-		});
+			: await place(db, placement);
 	} catch (err) {
 		await releaseAll(env, orderId, lines);
 		throw err;
 	}
 	ctx.waitUntil(publish(env, db, outboxIds).catch(() => {}));
 	return finishPayment(env, ctx, database, placed, orderToken, claim);
+}
+
+interface Placement {
+	order: typeof orders.$inferInsert & { id: string };
+	lines: (Omit<typeof orderLines.$inferInsert, "id"> & Omit<OrderLineRow, "id">)[];
+	/** Every column but the provider's ids and the timestamps, so the row answered is the row written. */
+	payment: Omit<PaymentRow, "providerPaymentId" | "providerRefundId" | "createdAt" | "updatedAt">;
+	event: typeof orderEvents.$inferInsert;
+	outbox: OutboxMessage[];
+	/** The idempotency recovery point, written with the order (see `IdempotencyClaim.remember`). */
+	recovery?: { claim: IdempotencyClaim; value: Record<string, unknown> };
+}
+
+/**
+ * Writes an order in one statement: the order, its lines, its payment row,
+ * its history, its outbox rows and the idempotency recovery point, as
+ * data-modifying CTEs of the order's insert. One statement is atomic by
+ * itself and costs one round trip (against ten for the same writes one by
+ * one inside a transaction), so nothing holds a transaction open between
+ * the edge and the database. What the answer shows is what was written: the
+ * rows come back from the statement, not from a read afterwards.
+ */
+async function place(db: Executor, placement: Placement): Promise<[LoadedOrder, number[]]> {
+	const placedLines = db
+		.$with("placed_lines")
+		.as(db.insert(orderLines).values(placement.lines).returning({ id: orderLines.id, sku: orderLines.sku }));
+	const placedPayment = db.$with("placed_payment").as(db.insert(payments).values(placement.payment).returning({ id: payments.id }));
+	const placedEvent = db.$with("placed_event").as(db.insert(orderEvents).values(placement.event).returning({ id: orderEvents.id }));
+	const placedOutbox = db.$with("placed_outbox").as(db.insert(outbox).values(outboxRows(placement.outbox)).returning({ id: outbox.id }));
+	const ctes: WithSubquery[] = [placedLines, placedPayment, placedEvent, placedOutbox];
+	if (placement.recovery) ctes.push(placement.recovery.claim.rememberAs(db, "recovery_point", placement.recovery.value));
+	const [row] = await db
+		.with(...ctes)
+		.insert(orders)
+		.values(placement.order)
+		.returning({
+			...getTableColumns(orders),
+			// bigint ids arrive as strings; SKUs are unique within an order.
+			lineIds: sql<Record<string, string | number>>`(select json_object_agg(l.sku, l.id) from ${placedLines} l)`,
+			outboxIds: sql<(string | number)[]>`(select coalesce(array_agg(o.id order by o.id), '{}') from ${placedOutbox} o)`,
+		});
+	if (!row) throw new Error("the order insert returned no row");
+	const { lineIds, outboxIds, ...order } = row;
+	const lines = placement.lines.map((line) => {
+		const id = lineIds[line.sku];
+		if (id === undefined) throw new Error(`no id came back for the line of ${line.sku}`);
+		return { ...line, id: Number(id) };
+	});
+	// Every default of the statement is its own now(): the payment's timestamps are the order's.
+	const payment = {
+		...placement.payment,
+		providerPaymentId: null,
+		providerRefundId: null,
+		createdAt: order.createdAt,
+		updatedAt: order.createdAt,
+	};
+	return [{ order, lines, payment }, outboxIds.map(Number)];
 }
 
 /**

@@ -19,17 +19,17 @@ export interface OutboxMessage {
  */
 export async function enqueue(tx: Tx, messages: readonly OutboxMessage[]): Promise<number[]> {
 	if (messages.length === 0) return [];
-	const rows = await tx
-		.insert(outbox)
-		.values(
-			messages.map((m) => ({
-				queue: m.queue,
-				body: envelope(m.id, m.type, m.data) as unknown as Record<string, unknown>,
-				delaySeconds: m.delaySeconds ?? 0,
-			})),
-		)
-		.returning({ id: outbox.id });
+	const rows = await tx.insert(outbox).values(outboxRows(messages)).returning({ id: outbox.id });
 	return rows.map((row) => row.id);
+}
+
+/** The outbox rows of `messages`, for an insert of the caller's own (see checkout's one-statement placement). */
+export function outboxRows(messages: readonly OutboxMessage[]): (typeof outbox.$inferInsert)[] {
+	return messages.map((m) => ({
+		queue: m.queue,
+		body: envelope(m.id, m.type, m.data) as unknown as Record<string, unknown>,
+		delaySeconds: m.delaySeconds ?? 0,
+	}));
 }
 
 function queueOf(env: Env, name: string): Queue {

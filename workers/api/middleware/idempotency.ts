@@ -1,6 +1,7 @@
 import { and, eq, lt, sql } from "drizzle-orm";
+import type { WithSubquery } from "drizzle-orm/subquery";
 import type { Context, MiddlewareHandler } from "hono";
-import type { Db, Tx } from "../../db/client.ts";
+import type { Db, Executor, Tx } from "../../db/client.ts";
 import { idempotencyKeys } from "../../db/schema.ts";
 import { sha256Hex } from "../../domain/hash.ts";
 import { AppError } from "../lib/problem.ts";
@@ -23,6 +24,8 @@ export interface IdempotencyClaim {
 	recovery: Record<string, unknown> | null;
 	/** Records progress inside the handler's own transaction, so a retry resumes instead of repeating it. */
 	remember(tx: Tx, recovery: Record<string, unknown>): Promise<void>;
+	/** The same write as a data-modifying CTE named `alias`, for a handler that commits in one statement. */
+	rememberAs(db: Executor, alias: string, recovery: Record<string, unknown>): WithSubquery;
 	/** Drops the recovery point: what it pointed at was undone, so a retry starts afresh. */
 	forget(db: Db): Promise<void>;
 }
@@ -158,6 +161,14 @@ export async function runIdempotent(
 					.set({ recovery })
 					.where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
 			},
+			rememberAs: (executor, alias, recovery) =>
+				executor.$with(alias).as(
+					executor
+						.update(idempotencyKeys)
+						.set({ recovery })
+						.where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)))
+						.returning({ key: idempotencyKeys.key }),
+				),
 			forget: async (executor) => {
 				await executor
 					.update(idempotencyKeys)
