@@ -110,9 +110,10 @@ function unprocessable(code: string, title: string, detail: string, extensions: 
  *    replica or the client) and check the discount code.
  * 2. Reserve every line in its InventoryItem, all or nothing (409 out_of_stock
  *    names the short lines).
- * 3. One transaction: the discount use (atomic), the order, its lines, its
- *    payment row, its history, an outbox row for the expiry backstop, and the
- *    idempotency recovery point. If it fails, the reservation is released.
+ * 3. One statement (see `place`): the order, its lines, its payment row, its
+ *    history, an outbox row for the expiry backstop, and the idempotency
+ *    recovery point; with a discount code, its use (atomic) is taken first in
+ *    the same transaction. If it fails, the reservation is released.
  * 4. Create the payment with the provider (its idempotency key is the order
  *    id). If the provider fails, the order is cancelled, stock and discount
  *    released, and the answer is 502/503.
