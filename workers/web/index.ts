@@ -8,6 +8,7 @@ import { checkoutPage, placeOrder } from "./pages/checkout.tsx";
 import { htmlNotFound, pageErrorHandler } from "./pages/errors.tsx";
 import { homePage } from "./pages/home.tsx";
 import { accountOrderLink, orderPage, pay, payPage } from "./pages/orders.tsx";
+import { forgotPassword, forgotPasswordPage, resetPassword, resetPasswordPage, verifyEmail, verifyEmailPage } from "./pages/recovery.tsx";
 import { loadViewer, sameOriginPosts } from "./session.ts";
 
 /**
@@ -66,6 +67,12 @@ web.post("/signin", signin);
 web.get("/register", registerPage);
 web.post("/register", register);
 web.post("/signout", signout);
+web.get("/verify-email", verifyEmailPage);
+web.post("/verify-email", verifyEmail);
+web.get("/forgot-password", forgotPasswordPage);
+web.post("/forgot-password", forgotPassword);
+web.get("/reset-password", resetPasswordPage);
+web.post("/reset-password", resetPassword);
 web.get("/account", accountPage);
 web.post("/account/preferences", savePreferences);
 web.get("/account/orders/:id", accountOrderLink);

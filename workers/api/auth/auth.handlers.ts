@@ -1,17 +1,13 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import { eq, sql } from "drizzle-orm";
 import type { Context } from "hono";
-import { consumeAccountToken, createAccountToken } from "../../auth/account-tokens.ts";
 import { authenticate, registerAccount } from "../../auth/accounts.ts";
 import { normalizeEmail } from "../../auth/email.ts";
-import { hashPassword } from "../../auth/password.ts";
 import { limitAuthAttempt } from "../../auth/rate-limit.ts";
-import { revokeAllSessions, revokeSessionOf, rotateSession, startSession } from "../../auth/sessions.ts";
+import { resetPasswordWithToken, sendPasswordReset, verifyEmailWithToken } from "../../auth/recovery.ts";
+import { revokeSessionOf, rotateSession, startSession } from "../../auth/sessions.ts";
 import { publicUser } from "../../auth/users.ts";
 import { ensureUserCart, mergeGuestCart, priceCart } from "../../carts/carts.ts";
 import { Database } from "../../db/client.ts";
-import { users } from "../../db/schema.ts";
-import { queueNotification } from "../../queues/producers.ts";
 import { AppError } from "../lib/problem.ts";
 import type { AppEnv } from "../types.ts";
 import type { login, logout, passwordReset, passwordResetConfirm, refresh, register, verifyEmail } from "./auth.routes.ts";
@@ -68,25 +64,10 @@ export const logoutHandler: RouteHandler<typeof logout, AppEnv> = async (c) => {
 
 export const verifyEmailHandler: RouteHandler<typeof verifyEmail, AppEnv> = async (c) => {
 	const { token } = c.req.valid("json");
-	const verified = await c.get("database").primary.transaction(async (tx) => {
-		const userId = await consumeAccountToken(tx, token, "verify_email");
-		if (!userId) return false;
-		await tx
-			.update(users)
-			.set({ emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, now())`, updatedAt: sql`now()` })
-			.where(eq(users.id, userId));
-		return true;
-	});
-	if (!verified) throw invalidToken();
+	if (!(await verifyEmailWithToken(c.get("database").primary, token))) throw invalidToken();
 	return c.json({ email_verified: true as const }, 200);
 };
 
-/**
- * Always 202 with the same body, and the lookup and e-mail happen after the
- * answer, so neither the content nor the timing says whether the address has
- * an account. The cost: if the queue is down the request still succeeds and
- * the shopper asks again.
- */
 export const passwordResetHandler: RouteHandler<typeof passwordReset, AppEnv> = async (c) => {
 	const email = normalizeEmail(c.req.valid("json").email);
 	await limitAuthAttempt(c, "password_reset", email);
@@ -95,21 +76,7 @@ export const passwordResetHandler: RouteHandler<typeof passwordReset, AppEnv> = 
 	// background work opens and closes its own.
 	const background = new Database(c.env);
 	c.executionCtx.waitUntil(
-		(async () => {
-			const db = background.primary;
-			const [user] = await db.select({ id: users.id, email: users.email, name: users.name }).from(users).where(eq(users.email, email));
-			if (!user) return;
-			await db.transaction(async (tx) => {
-				const reset = await createAccountToken(tx, user.id, "password_reset");
-				await queueNotification(c.env, `password_reset:${user.id}:${reset.expiresAt.getTime()}`, "account.password_reset", {
-					user_id: user.id,
-					email: user.email,
-					name: user.name,
-					token: reset.token,
-					expires_at: reset.expiresAt.toISOString(),
-				});
-			});
-		})()
+		sendPasswordReset(c.env, background, email)
 			.catch((err: unknown) => {
 				console.error(
 					JSON.stringify({
@@ -128,18 +95,7 @@ export const passwordResetHandler: RouteHandler<typeof passwordReset, AppEnv> = 
 export const passwordResetConfirmHandler: RouteHandler<typeof passwordResetConfirm, AppEnv> = async (c) => {
 	const { token, password } = c.req.valid("json");
 	await limitAuthAttempt(c, "password_reset_confirm");
-	const passwordHash = await hashPassword(password);
-	const changed = await c.get("database").primary.transaction(async (tx) => {
-		const userId = await consumeAccountToken(tx, token, "password_reset");
-		if (!userId) return false;
-		// Receiving the reset e-mail proves the address, so it counts as verified too.
-		await tx
-			.update(users)
-			.set({ passwordHash, emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, now())`, updatedAt: sql`now()` })
-			.where(eq(users.id, userId));
-		await revokeAllSessions(tx, userId, "password_reset");
-		return true;
-	});
+	const changed = await resetPasswordWithToken(c.get("database").primary, token, password);
 	if (!changed) throw invalidToken();
 	return c.body(null, 204);
 };

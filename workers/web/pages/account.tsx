@@ -43,6 +43,8 @@ interface AuthFormState {
 	name?: string;
 	next?: string;
 	alert?: string | undefined;
+	/** A success message (the password was just reset). */
+	notice?: string | undefined;
 	errors?: FieldErrors;
 }
 
@@ -54,6 +56,7 @@ async function renderSignin(c: Context<AppEnv>, state: AuthFormState = {}, statu
 		<Layout title="Sign in" categories={categories} cartCount={await cartCount(c)} current="signin">
 			<section class="card narrow auth-card" aria-labelledby="signin-heading">
 				<h1 id="signin-heading">Sign in</h1>
+				{state.notice ? <Alert kind="ok">{state.notice}</Alert> : null}
 				{state.alert ? <Alert kind="error">{state.alert}</Alert> : null}
 				<form action="/signin" method="post">
 					<input type="hidden" name="next" value={next} />
@@ -63,6 +66,9 @@ async function renderSignin(c: Context<AppEnv>, state: AuthFormState = {}, statu
 						Sign in
 					</button>
 				</form>
+				<p class="muted">
+					<a href="/forgot-password">Forgot your password?</a>
+				</p>
 				<p class="muted">
 					New here? <a href={`/register${next === "/account" ? "" : `?next=${encodeURIComponent(next)}`}`}>Create an account</a>
 				</p>
@@ -77,7 +83,8 @@ async function renderSignin(c: Context<AppEnv>, state: AuthFormState = {}, statu
 export function signinPage(c: Context<AppEnv>): Promise<Response> | Response {
 	const next = c.req.query("next");
 	if (c.get("viewer")) return c.redirect(safeNext(next), 303);
-	return renderSignin(c, { next: next ?? "/account" });
+	const notice = c.req.query("reset") === "done" ? "Your password was changed. Sign in with the new one." : undefined;
+	return renderSignin(c, { next: next ?? "/account", notice });
 }
 
 /** Shoppers' words for a refused sign-in or registration. */
