@@ -1,10 +1,11 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createAccountToken } from "../workers/auth/account-tokens.ts";
-import { users } from "../workers/db/schema.ts";
+import { accountTokens, products, users } from "../workers/db/schema.ts";
 import { PERSONAL_PAGE_CACHE } from "../workers/web/layout.tsx";
 import { PASSWORD, post, registerShopper, uniqueEmail } from "./accounts-helpers.ts";
 import { withDb } from "./helpers.ts";
+import { newSku, stock } from "./orders-helpers.ts";
 import { Browser, fieldValue, redirectOf } from "./web-helpers.ts";
 
 const tokenFor = (userId: string, kind: "verify_email" | "password_reset") =>
@@ -117,6 +118,46 @@ describe("the pages account e-mails link to", () => {
 		expect((await browser.post("/forgot-password", { email: shopper.user.email }, crossSite)).status).toBe(403);
 		expect(await verifiedAt(shopper.user.id)).toBeNull();
 		expect((await browser.post("/verify-email", { token })).status).toBe(200);
+	});
+
+	it("refuses an expired token with the invalid-link page and keeps the old password", async () => {
+		const email = uniqueEmail("expired");
+		const shopper = await registerShopper(email);
+		const token = await tokenFor(shopper.user.id, "password_reset");
+		await withDb((db) =>
+			db.primary
+				.update(accountTokens)
+				.set({ expiresAt: new Date(Date.now() - 60_000) })
+				.where(eq(accountTokens.userId, shopper.user.id)),
+		);
+		const res = await new Browser().post("/reset-password", { token, password: "a brand new passphrase" });
+		expect(res.status).toBe(400);
+		expect(await res.text()).toContain("This link is invalid, has expired or was already used.");
+		expect((await post("/v1/auth/login", { email, password: PASSWORD })).status).toBe(200);
+	});
+
+	it("the pages show the cart count, and a reset in a signed-in browser signs it out too", async () => {
+		const email = uniqueEmail("signedin");
+		const shopper = await registerShopper(email);
+		const { sku, productId } = await newSku(700);
+		await stock(sku, 5);
+		const slug = await withDb(
+			async (db) => (await db.primary.select({ slug: products.slug }).from(products).where(eq(products.id, productId)))[0]?.slug ?? "",
+		);
+		const browser = new Browser();
+		expect(redirectOf(await browser.post("/signin", { email, password: PASSWORD }))).toBe("/account");
+		await browser.post("/cart/items", { product: slug, sku, quantity: "2" });
+
+		const verify = await browser.page(`/verify-email?token=${await tokenFor(shopper.user.id, "verify_email")}`);
+		expect(verify).toMatch(/<span class="cart-count">2<\/span>/);
+
+		const token = await tokenFor(shopper.user.id, "password_reset");
+		const done = await browser.post("/reset-password", { token, password: "a brand new passphrase" });
+		expect(redirectOf(done)).toBe("/signin?reset=done");
+		expect(browser.cookies.has("ec_at")).toBe(false);
+		expect(browser.cookies.has("ec_rt")).toBe(false);
+		expect(await browser.page("/signin?reset=done")).toContain("Your password was changed.");
+		expect(redirectOf(await browser.get("/account"))).toBe("/signin?next=/account");
 	});
 
 	it("links sign-in to the forgotten-password page", async () => {

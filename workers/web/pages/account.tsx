@@ -34,7 +34,8 @@ export function safeNext(next: string | undefined, fallback = "/account"): strin
 	}
 }
 
-async function cartCount(c: Context<AppEnv>): Promise<number> {
+/** Items in the browser's cart, for the header. */
+export async function cartCount(c: Context<AppEnv>): Promise<number> {
 	return (await findCart(c))?.state.lines.reduce((n, line) => n + line.quantity, 0) ?? 0;
 }
 

@@ -10,6 +10,8 @@ import { Database } from "../../db/client.ts";
 import { Alert } from "../components/alert.tsx";
 import { type FieldErrors, formText, TextField } from "../components/form.tsx";
 import { Layout, PERSONAL_PAGE_CACHE } from "../layout.tsx";
+import { clearCartCookie, endSession } from "../session.ts";
+import { cartCount } from "./account.tsx";
 import { catalogCategories } from "./catalog-data.ts";
 
 /**
@@ -30,10 +32,10 @@ function tokenOf(raw: unknown): string {
 const INVALID_LINK = "This link is invalid, has expired or was already used.";
 
 async function card(c: Context<AppEnv>, title: string, body: Child, status: 200 | 400 | 422 | 429 | 503 = 200): Promise<Response> {
-	const categories = await catalogCategories(c);
+	const [categories, count] = await Promise.all([catalogCategories(c), cartCount(c)]);
 	c.header("cache-control", PERSONAL_PAGE_CACHE);
 	return c.html(
-		<Layout title={title} categories={categories} cartCount={0} current="signin">
+		<Layout title={title} viewer={c.get("viewer")} categories={categories} cartCount={count} current="signin">
 			<section class="card narrow auth-card" aria-labelledby="recovery-heading">
 				<h1 id="recovery-heading">{title}</h1>
 				{body}
@@ -265,6 +267,12 @@ export async function resetPassword(c: Context<AppEnv>): Promise<Response> {
 		const problem = refusal(err);
 		if (!problem) throw err;
 		return resetForm(c, token, { alert: <Alert kind="error">{problem.text}</Alert> }, problem.status);
+	}
+	// The refresh tokens are revoked, but this browser's access cookie would stay valid until it expires
+	// (and /signin would send it on to /account): sign it out now, as POST /signout does.
+	if (c.get("viewer")) {
+		await endSession(c);
+		clearCartCookie(c);
 	}
 	return c.redirect("/signin?reset=done", 303);
 }
