@@ -33,6 +33,19 @@ describe("database admission control", () => {
 		expect(admission.active).toBe(1);
 	});
 
+	it("a waiter may bring its own patience: one that holds stock outwaits the usual timeout", async () => {
+		const admission = new Admission(1, 30);
+		await admission.acquire();
+		const usual = admission.acquire();
+		const patient = admission.acquire(5_000);
+		await expect(usual).rejects.toBeInstanceOf(AdmissionTimeoutError);
+		await new Promise((resolve) => setTimeout(resolve, 60));
+		admission.release();
+		await patient;
+		expect(admission.active).toBe(1);
+		expect(admission.waiting).toBe(0);
+	});
+
 	it("admits waiters in arrival order: a newcomer does not overtake anyone already waiting", async () => {
 		const admission = new Admission(2, 5_000);
 		await admission.acquire();

@@ -169,6 +169,29 @@ describe("InventoryItem: no oversell (I1)", () => {
 		expect((await inventoryItem(env, a).available(a)).available).toBe(0);
 	});
 
+	it("a refused reservation writes nothing: no event, no alarm, the sequence unchanged", async () => {
+		const sku = await newSku();
+		await stock(sku, 2);
+		const item = inventoryItem(env, sku);
+		const before = await runInDurableObject(item, async (_i, state) => ({
+			seq: state.storage.sql.exec<{ seq: number }>("SELECT seq FROM stock").one().seq,
+			alarm: await state.storage.getAlarm(),
+		}));
+		expect(await item.reserve(sku, "too-many", 3, 60_000)).toEqual({ ok: false, reason: "insufficient", available: 2, short: 1 });
+		// reserveAll gives back only what a line took: the refused line is not released, so nothing is recorded either.
+		expect(await reserveAll(env, "too-many-2", [{ sku, quantity: 5 }], 60_000)).toMatchObject({ ok: false });
+		const after = await runInDurableObject(item, async (_i, state) => ({
+			seq: state.storage.sql.exec<{ seq: number }>("SELECT seq FROM stock").one().seq,
+			alarm: await state.storage.getAlarm(),
+			outbox: state.storage.sql.exec("SELECT id FROM outbox").toArray().length,
+		}));
+		expect(after).toEqual({ ...before, outbox: 0 });
+		// A hold that is taken sets the expiry alarm at once, though its event leaves in the background.
+		const held = await item.reserve(sku, "fits", 2, 60_000);
+		expect(held.ok).toBe(true);
+		expect(await runInDurableObject(item, (_i, state) => state.storage.getAlarm())).toBe(held.ok ? held.expiresAt : null);
+	});
+
 	it("emits one low-stock event per crossing of the threshold", async () => {
 		const sku = await newSku();
 		await stock(sku, 10);

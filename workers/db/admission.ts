@@ -41,14 +41,14 @@ export class Admission {
 	 * promise or clear a timer that belongs to another, so every wait stays in
 	 * its own request.
 	 */
-	async acquire(): Promise<void> {
+	async acquire(timeoutMs = this.timeoutMs): Promise<void> {
 		if (this.#active < this.limit && this.#waiting.length === 0) {
 			this.#active++;
 			return;
 		}
 		const ticket = this.#nextTicket++;
 		this.#waiting.push(ticket);
-		const deadline = Date.now() + this.timeoutMs;
+		const deadline = Date.now() + timeoutMs;
 		let pause = 1;
 		for (;;) {
 			const position = this.#waiting.indexOf(ticket);
@@ -60,7 +60,7 @@ export class Admission {
 			}
 			if (Date.now() >= deadline) {
 				this.#waiting.splice(position, 1);
-				throw new AdmissionTimeoutError(`no database connection slot within ${this.timeoutMs} ms`);
+				throw new AdmissionTimeoutError(`no database connection slot within ${timeoutMs} ms`);
 			}
 			await new Promise((resolve) => setTimeout(resolve, pause + Math.random() * pause));
 			pause = Math.min(pause * 2, 20);

@@ -41,14 +41,36 @@ function configureDriver(proxy: string | undefined): void {
  * touch Postgres pay nothing, and are closed by `close()` in `waitUntil`:
  * Neon's driver objects must not outlive the request that made them.
  */
+/** How long a request waits for its admission slot and then for its connection. */
+export interface Patience {
+	admissionMs: number;
+	connectMs: number;
+}
+
+const USUAL_PATIENCE: Patience = { admissionMs: databaseAdmission.timeoutMs, connectMs: 5_000 };
+
+/**
+ * For a request that already holds stock (a checkout past its reservation):
+ * giving up would hand its units back and answer a shopper who got them
+ * "try again", behind everyone else. It waits its turn instead, well within
+ * the reservation's lifetime and a client's usual minute.
+ */
+export const HOLDER_PATIENCE: Patience = { admissionMs: 45_000, connectMs: 15_000 };
+
 export class Database {
 	readonly #env: DatabaseEnv;
 	readonly #pools: Pool[] = [];
 	#primary: Db | undefined;
 	#read: Db | undefined;
+	#patience: Patience = USUAL_PATIENCE;
 
 	constructor(env: DatabaseEnv) {
 		this.#env = env;
+	}
+
+	/** Sets how long this request waits for a connection; applies to the pools it has not opened yet. */
+	wait(patience: Patience): void {
+		this.#patience = patience;
 	}
 
 	/** The primary: every write, and every read that must see its own writes. */
@@ -76,7 +98,11 @@ export class Database {
 			});
 		}
 		configureDriver(this.#env.DATABASE_WS_PROXY);
-		const pool = new AdmittedPool({ connectionString: url, max: 2, connectionTimeoutMillis: 5000 });
+		const pool = new AdmittedPool(this.#patience.admissionMs, {
+			connectionString: url,
+			max: 2,
+			connectionTimeoutMillis: this.#patience.connectMs,
+		});
 		// An idle client's socket dying must not become an unhandled error.
 		pool.on("error", () => {});
 		this.#pools.push(pool);
@@ -91,11 +117,17 @@ export class Database {
  * calls it too), so nothing reaches the server without a slot.
  */
 class AdmittedPool extends Pool {
+	readonly #admissionMs: number;
 	#admitted: Promise<void> | undefined;
 	#held = false;
 
+	constructor(admissionMs: number, config: ConstructorParameters<typeof Pool>[0]) {
+		super(config);
+		this.#admissionMs = admissionMs;
+	}
+
 	#admit(): Promise<void> {
-		this.#admitted ??= databaseAdmission.acquire().then(() => {
+		this.#admitted ??= databaseAdmission.acquire(this.#admissionMs).then(() => {
 			this.#held = true;
 		});
 		return this.#admitted;

@@ -55,7 +55,16 @@ export async function reserveAll(
 		}
 	});
 	if (failed) {
-		await releaseAll(env, reservationId, merged);
+		// Only what may have been taken goes back: a line refused as short holds nothing, and in a
+		// flash sale the refusals are most calls, all on one object.
+		await releaseAll(
+			env,
+			reservationId,
+			merged.filter((_, i) => {
+				const outcome = results[i];
+				return !(outcome?.status === "fulfilled" && !outcome.value.ok && outcome.value.reason === "insufficient");
+			}),
+		);
 		const fault = results.find((r) => r.status === "rejected");
 		if (fault && short.length === 0) throw (fault as PromiseRejectedResult).reason;
 		return { ok: false, short };

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { CART_ID, callerOf } from "../../carts/carts.ts";
+import { HOLDER_PATIENCE } from "../../db/client.ts";
 import { releaseAll } from "../../inventory/reservations.ts";
 import { type CartHold, holdCart, outOfStock } from "../../orders/checkout.ts";
 import type { AppEnv } from "../types.ts";
@@ -38,6 +39,7 @@ export function reserveBeforeClaim(): MiddlewareHandler<AppEnv> {
 		if (outcome.kind === "skip") return next();
 		const hold = outcome.hold;
 		c.set("checkoutHold", hold);
+		c.var.database.wait(HOLDER_PATIENCE);
 		try {
 			await next();
 		} finally {
