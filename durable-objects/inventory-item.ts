@@ -19,6 +19,8 @@ const DEFAULT_LOW_STOCK_THRESHOLD = 5;
 interface StockRow {
 	sku: string;
 	on_hand: number;
+	/** Units held by live reservations. */
+	reserved: number;
 	low_threshold: number;
 	low_alerted: number;
 	seq: number;
@@ -78,9 +80,27 @@ export class InventoryItem extends DurableObject<Env> {
 		});
 	}
 
+	/**
+	 * The stock row and what live reservations hold, in one statement: every
+	 * statement is a call into the storage layer, and the hot SKU of a sale
+	 * runs these for every shopper, one after another.
+	 */
 	#stock(): StockRow {
-		return this.ctx.storage.sql.exec<StockRow>("SELECT sku, on_hand, low_threshold, low_alerted, seq FROM stock WHERE id = 1").one();
+		return this.ctx.storage.sql
+			.exec<StockRow>(
+				"SELECT sku, on_hand, (SELECT coalesce(sum(quantity), 0) FROM reservations) AS reserved, low_threshold, low_alerted, seq FROM stock WHERE id = 1",
+			)
+			.one();
 	}
+
+	/** Whether the SKU is written down (it is after the first call of this instance). */
+	#bound = false;
+	/**
+	 * No reservation expires before this (ms), or undefined when not known: a
+	 * lower bound kept in memory, so most calls skip looking for expired
+	 * reservations. Lowered by every new reservation, recomputed after a sweep.
+	 */
+	#nextExpiry: number | undefined;
 
 	#reserved(): number {
 		return this.ctx.storage.sql.exec<{ n: number }>("SELECT coalesce(sum(quantity), 0) AS n FROM reservations").one().n;
@@ -88,11 +108,14 @@ export class InventoryItem extends DurableObject<Env> {
 
 	/** The SKU this object serves; set on first use so events can name it. */
 	#bind(sku: string): void {
+		if (this.#bound) return;
 		this.ctx.storage.sql.exec("UPDATE stock SET sku = ? WHERE id = 1 AND sku = ''", sku);
+		this.#bound = true;
 	}
 
 	/** Releases reservations past their expiry, each with its own event; answers how many it released. */
 	#expire(now: number): number {
+		if (this.#nextExpiry !== undefined && now < this.#nextExpiry) return 0;
 		const expired = this.ctx.storage.sql
 			.exec<{ id: string; quantity: number }>("SELECT id, quantity FROM reservations WHERE expires_at <= ?", now)
 			.toArray();
@@ -100,6 +123,7 @@ export class InventoryItem extends DurableObject<Env> {
 			this.ctx.storage.sql.exec("DELETE FROM reservations WHERE id = ?", reservation.id);
 			this.#record("reservation.expired", { reservation_id: reservation.id, quantity: reservation.quantity, on_hand_delta: 0 });
 		}
+		this.#nextExpiry = this.#earliestExpiry() ?? Number.POSITIVE_INFINITY;
 		return expired.length;
 	}
 
@@ -107,7 +131,7 @@ export class InventoryItem extends DurableObject<Env> {
 	#record(type: string, data: Record<string, unknown>): void {
 		const stock = this.#stock();
 		const seq = stock.seq + 1;
-		const available = stock.on_hand - this.#reserved();
+		const available = stock.on_hand - stock.reserved;
 		this.ctx.storage.sql.exec("UPDATE stock SET seq = ? WHERE id = 1", seq);
 		const event = envelope(`inv:${stock.sku}:${seq}`, `inventory.${type}`, {
 			sku: stock.sku,
@@ -128,12 +152,12 @@ export class InventoryItem extends DurableObject<Env> {
 		} else if (available >= stock.low_threshold && stock.low_alerted) {
 			this.ctx.storage.sql.exec("UPDATE stock SET low_alerted = 0 WHERE id = 1");
 		}
-		this.#broadcast(available);
+		this.#broadcast(stock.sku, available);
 	}
 
 	/** Pushes the new availability to every live subscriber (hibernating WebSockets). */
-	#broadcast(available: number): void {
-		const message = JSON.stringify({ sku: this.#stock().sku, available });
+	#broadcast(sku: string, available: number): void {
+		const message = JSON.stringify({ sku, available });
 		for (const socket of this.ctx.getWebSockets()) {
 			try {
 				socket.send(message);
@@ -173,10 +197,14 @@ export class InventoryItem extends DurableObject<Env> {
 		}
 	}
 
+	#earliestExpiry(): number | undefined {
+		return this.ctx.storage.sql.exec<{ t: number | null }>("SELECT min(expires_at) AS t FROM reservations").one().t ?? undefined;
+	}
+
 	/** Sets the alarm to the earliest of `at` and the next reservation expiry. */
 	async #schedule(at?: number): Promise<void> {
-		const next = this.ctx.storage.sql.exec<{ t: number | null }>("SELECT min(expires_at) AS t FROM reservations").one().t;
-		const candidates = [at, next ?? undefined].filter((t): t is number => typeof t === "number");
+		const next = this.#earliestExpiry();
+		const candidates = [at, next].filter((t): t is number => typeof t === "number");
 		if (candidates.length === 0) return;
 		const earliest = Math.min(...candidates);
 		const current = await this.ctx.storage.getAlarm();
@@ -198,25 +226,34 @@ export class InventoryItem extends DurableObject<Env> {
 		const now = Date.now();
 		this.#bind(sku);
 		let changed = this.#expire(now) > 0;
-		const existing = this.ctx.storage.sql
-			.exec<{ quantity: number; expires_at: number }>("SELECT quantity, expires_at FROM reservations WHERE id = ?", reservationId)
-			.toArray()[0];
-		const available = () => this.#stock().on_hand - this.#reserved();
+		const known = this.ctx.storage.sql
+			.exec<{ quantity: number | null; expires_at: number | null; sold: number }>(
+				`SELECT (SELECT quantity FROM reservations WHERE id = ?) AS quantity,
+					(SELECT expires_at FROM reservations WHERE id = ?) AS expires_at,
+					EXISTS (SELECT 1 FROM sales WHERE reservation_id = ?) AS sold`,
+				reservationId,
+				reservationId,
+				reservationId,
+			)
+			.one();
+		const stock = this.#stock();
+		const available = stock.on_hand - stock.reserved;
 		let result: ReserveResult;
-		if (existing) {
+		if (known.quantity !== null && known.expires_at !== null) {
 			result =
-				existing.quantity === quantity
-					? { ok: true, reservationId, quantity, expiresAt: existing.expires_at, available: available() }
+				known.quantity === quantity
+					? { ok: true, reservationId, quantity, expiresAt: known.expires_at, available }
 					: { ok: false, reason: "conflict" };
-		} else if (this.ctx.storage.sql.exec("SELECT 1 FROM sales WHERE reservation_id = ?", reservationId).toArray().length > 0) {
+		} else if (known.sold) {
 			result = { ok: false, reason: "committed" };
-		} else if (available() < quantity) {
-			result = { ok: false, reason: "insufficient", available: available(), short: quantity - available() };
+		} else if (available < quantity) {
+			result = { ok: false, reason: "insufficient", available, short: quantity - available };
 		} else {
 			const expiresAt = now + ttlMs;
 			this.ctx.storage.sql.exec("INSERT INTO reservations (id, quantity, expires_at) VALUES (?, ?, ?)", reservationId, quantity, expiresAt);
+			if (this.#nextExpiry !== undefined) this.#nextExpiry = Math.min(this.#nextExpiry, expiresAt);
 			this.#record("reserved", { reservation_id: reservationId, quantity, on_hand_delta: 0 });
-			result = { ok: true, reservationId, quantity, expiresAt, available: available() };
+			result = { ok: true, reservationId, quantity, expiresAt, available: available - quantity };
 			changed = true;
 		}
 		if (changed) {

@@ -317,6 +317,25 @@ describe("inventory ledger consumer (I3)", () => {
 		expect(await runInDurableObject(item, (_i, state) => state.storage.sql.exec("SELECT id FROM outbox").toArray())).toEqual([]);
 	});
 
+	it("writes a batch's events in one go: duplicates once, a malformed event retried alone", async () => {
+		const sku = `LEDGER-${crypto.randomUUID().slice(0, 8).toUpperCase()}`;
+		const event = (seq: number, type: string, delta: number) =>
+			envelope(`inv:${sku}:${seq}`, `inventory.${type}`, { sku, seq, on_hand: 4, available: 4, quantity: 1, on_hand_delta: delta });
+		const malformed = envelope(`inv:${sku}:9`, "inventory.reserved", { seq: 9 });
+		const bodies = [event(1, "adjusted", 4), event(2, "reserved", 0), event(2, "reserved", 0), malformed, event(3, "released", 0)];
+		const batch = createMessageBatch(
+			"orders",
+			bodies.map((body, i) => ({ id: `m-${i}`, timestamp: new Date(), attempts: 1, body })),
+		);
+		const ctx = createExecutionContext();
+		await consumeQueueBatch(batch, env, ctx);
+		const result = await getQueueResult(batch, ctx);
+		expect([...result.explicitAcks].sort()).toEqual(["m-0", "m-1", "m-2", "m-4"]);
+		expect(result.retryMessages.map((m) => m.msgId)).toEqual(["m-3"]);
+		const rows = await withDb((db) => db.primary.select().from(inventoryLedger).where(eq(inventoryLedger.sku, sku)));
+		expect(rows.map((r) => `${r.reason}:${r.delta}`).sort()).toEqual(["adjusted:4", "released:0", "reserved:0"]);
+	});
+
 	it("writes one ledger row per event, however often it is delivered", async () => {
 		const sku = `LEDGER-${crypto.randomUUID().slice(0, 8).toUpperCase()}`;
 		const event = envelope(`inv:${sku}:1`, "inventory.adjusted", { sku, seq: 1, on_hand: 4, available: 4, quantity: 4, on_hand_delta: 4 });

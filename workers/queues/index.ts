@@ -1,5 +1,5 @@
 import { Database } from "../db/client.ts";
-import { applyInventoryEvent, INVENTORY_EVENT_TYPES } from "../inventory/ledger.ts";
+import { applyInventoryEvent, INVENTORY_EVENT_TYPES, ledgerRow, writeLedger } from "../inventory/ledger.ts";
 import { notificationHandlers } from "../notifications/consumer.ts";
 import { orderHandlers } from "../orders/handlers.ts";
 import { recordDeadLetters } from "./dead-letters.ts";
@@ -54,7 +54,8 @@ export async function consumeQueueBatch(batch: MessageBatch<unknown>, env: Env, 
 			return;
 		}
 		const registry = role ? handlers[role] : undefined;
-		for (const message of batch.messages) {
+		const rest = role === "orders" ? await writeLedgerBatch(db, batch.messages) : batch.messages;
+		for (const message of rest) {
 			const parsed = EnvelopeSchema.safeParse(message.body);
 			const handler = parsed.success ? registry?.[parsed.data.type] : undefined;
 			if (!parsed.success || !handler) {
@@ -84,3 +85,45 @@ export async function consumeQueueBatch(batch: MessageBatch<unknown>, env: Env, 
 		ctx.waitUntil(db.close());
 	}
 }
+
+/**
+ * Writes the ledger rows of a batch's well-formed inventory events in one
+ * statement and acks those messages, or retries each of them with backoff if
+ * the write fails. Answers the other messages, for the per-message path.
+ */
+async function writeLedgerBatch(db: Database, messages: readonly Message<unknown>[]): Promise<readonly Message<unknown>[]> {
+	const ledger: { message: Message<unknown>; row: NonNullable<ReturnType<typeof ledgerRow>> }[] = [];
+	const rest: Message<unknown>[] = [];
+	for (const message of messages) {
+		const parsed = EnvelopeSchema.safeParse(message.body);
+		const row = parsed.success && INVENTORY_EVENTS.has(parsed.data.type) ? ledgerRow(parsed.data) : undefined;
+		if (row) ledger.push({ message, row });
+		else rest.push(message);
+	}
+	if (ledger.length === 0) return rest;
+	try {
+		await writeLedger(
+			db,
+			ledger.map((entry) => entry.row),
+		);
+		for (const { message } of ledger) message.ack();
+	} catch (err) {
+		for (const { message } of ledger) {
+			const delaySeconds = retryDelaySeconds(message.attempts);
+			log({
+				level: "warn",
+				queue: "orders",
+				message_id: message.id,
+				type: "inventory ledger",
+				outcome: "retry",
+				attempts: message.attempts,
+				delay_s: delaySeconds,
+				error_name: err instanceof Error ? err.name : typeof err,
+			});
+			message.retry({ delaySeconds });
+		}
+	}
+	return rest;
+}
+
+const INVENTORY_EVENTS: ReadonlySet<string> = new Set(INVENTORY_EVENT_TYPES);
