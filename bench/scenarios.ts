@@ -10,8 +10,8 @@ export interface Scenario {
 	path: string;
 	headers?: Record<string, string>;
 	body?: string;
-	/** The status every answer must have; anything else counts as an error. */
-	expectStatus: number;
+	/** The status every answer must have (or one of them); anything else counts as an error. */
+	expectStatus: number | readonly number[];
 	/**
 	 * Runs once before the scenario (data it needs) and may return a hook that
 	 * rewrites each request, e.g. to vary the body or the client address.
@@ -29,11 +29,17 @@ export interface BenchContext {
 	adminToken(): Promise<string>;
 }
 
-export type RequestRewriter = (request: { path?: string; headers?: Record<string, string>; body?: string }) => {
+export type RequestRewriter = (request: { method?: string; path?: string; headers?: Record<string, string>; body?: string }) => {
+	method?: string;
 	path?: string;
 	headers?: Record<string, string>;
 	body?: string;
 };
+
+/** Whether `status` is one the scenario expects. */
+export function expected(scenario: Scenario, status: number): boolean {
+	return typeof scenario.expectStatus === "number" ? status === scenario.expectStatus : scenario.expectStatus.includes(status);
+}
 
 const BENCH_PASSWORD = "bench passphrase 42";
 
@@ -143,7 +149,7 @@ export function catalogSkus(baseUrl: string): Promise<string[]> {
 export interface SkuRoles {
 	/** For add_to_cart: every SKU no stock scenario uses. */
 	cart: string[];
-	/** reserve_hot_sku's single SKU. */
+	/** The single SKU of reserve_hot_sku and checkout_hot_sku. */
 	hot: string;
 	/** checkout's three SKUs. */
 	checkout: [string, string, string];
@@ -313,8 +319,34 @@ async function prepareAddToCart({ baseUrl }: BenchContext): Promise<RequestRewri
 	};
 }
 
-/** 50 carts of one unit each, all of the same SKU: every reservation contends for one InventoryItem. */
-async function prepareHotSku(context: BenchContext): Promise<RequestRewriter> {
+/**
+ * 200 guest carts of one unit each, all of the same SKU, whose stock is held
+ * and given back in turns: a round holds every cart's unit
+ * (`POST /v1/carts/{id}/hold`, 201), the next releases them all (`DELETE`,
+ * 204), and so on. Every request is a reservation or a release in the one
+ * InventoryItem, and no request repeats the one before it on a cart (a hold
+ * that already covers its cart would be answered without reserving).
+ */
+async function prepareHotHolds(context: BenchContext): Promise<RequestRewriter> {
+	const { hot } = await skuRoles(context.baseUrl);
+	await setAvailable(context, hot, BIG_STOCK, "at-least");
+	const carts = await guestCarts(context.baseUrl, 200, () => [{ sku: hot, quantity: 1 }]);
+	let next = 0;
+	return (request) => {
+		const n = next++;
+		const cart = carts[n % carts.length] as GuestCart;
+		const holding = Math.floor(n / carts.length) % 2 === 0;
+		return {
+			...request,
+			method: holding ? "POST" : "DELETE",
+			path: `/v1/carts/${cart.id}/hold`,
+			headers: { ...request.headers, "x-cart-token": cart.token },
+		};
+	};
+}
+
+/** 50 carts of one unit each, all of the same SKU: every checkout's reservation contends for one InventoryItem. */
+async function prepareHotCheckout(context: BenchContext): Promise<RequestRewriter> {
 	const { hot } = await skuRoles(context.baseUrl);
 	await setAvailable(context, hot, BIG_STOCK, "at-least");
 	return checkoutRotation(await guestCarts(context.baseUrl, 50, () => [{ sku: hot, quantity: 1 }]), "hot");
@@ -403,11 +435,19 @@ export const scenarios: Scenario[] = [
 	},
 	{
 		name: "reserve_hot_sku",
+		description: "guest cart stock hold and release in turns, all on one SKU (one InventoryItem)",
+		method: "POST",
+		path: "/v1/carts/{id}/hold",
+		expectStatus: [201, 204],
+		prepare: prepareHotHolds,
+	},
+	{
+		name: "checkout_hot_sku",
 		description: "guest checkout, every order reserving the same SKU (one InventoryItem)",
 		method: "POST",
 		path: "/v1/checkout",
 		expectStatus: 201,
-		prepare: prepareHotSku,
+		prepare: prepareHotCheckout,
 	},
 	{
 		name: "checkout",

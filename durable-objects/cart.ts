@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { releaseAll, reserveAll, type ShortLine } from "../workers/inventory/reservations.ts";
 import { queueNotification } from "../workers/queues/producers.ts";
 
 /** A cart is dropped after this long without a change. */
@@ -43,7 +44,26 @@ export interface MergeOutcome {
 	replayed: boolean;
 }
 
-export type CartFailure = "not_found" | "exists" | "line_not_found" | "quantity_limit" | "line_limit";
+export type CartFailure = "not_found" | "exists" | "line_not_found" | "quantity_limit" | "line_limit" | "changed";
+
+/**
+ * Stock held for a cart's lines (`POST /v1/carts/{id}/hold`): one
+ * reservation per SKU under `orderId`, the id the order placed from this cart
+ * will have, so checkout adopts the units instead of reserving them again.
+ */
+export interface CartStockHold {
+	orderId: string;
+	lines: CartLine[];
+	expiresAt: number;
+}
+
+export type HoldResult =
+	| { ok: true; hold: CartStockHold; created: boolean }
+	| { ok: false; reason: "not_found" | "changed" | "empty" }
+	| { ok: false; reason: "short"; short: ShortLine[] };
+
+/** A hold with less than this left is not adopted by checkout: it is given back and the stock reserved afresh. */
+export const HOLD_ADOPTION_MARGIN_MS = 60 * 1000;
 
 /**
  * Every method answers a result object rather than throwing: domain refusals
@@ -68,7 +88,8 @@ interface MetaRow {
  * Ownership is checked inside every method, in the same synchronous step as
  * the read or change it guards, so a cart closed or merged between two calls
  * cannot be touched by the second. Methods never await anything before their
- * writes, so concurrent requests apply one after the other and none is lost.
+ * writes (holdStock alone, which checks again after it), so concurrent
+ * requests apply one after the other and none is lost.
  *
  * One alarm serves two deadlines, set to the earlier: inactivity expiry
  * (deletes everything) and, for user carts with items, the abandoned-cart
@@ -108,7 +129,38 @@ export class Cart extends DurableObject<Env> {
 				type TEXT NOT NULL,
 				data TEXT NOT NULL
 			);
+			CREATE TABLE IF NOT EXISTS hold (
+				id INTEGER PRIMARY KEY CHECK (id = 1),
+				order_id TEXT NOT NULL,
+				lines TEXT NOT NULL,
+				expires_at INTEGER NOT NULL
+			);
 		`);
+	}
+
+	#hold(): CartStockHold | undefined {
+		const row = this.ctx.storage.sql
+			.exec<{ order_id: string; lines: string; expires_at: number }>("SELECT order_id, lines, expires_at FROM hold WHERE id = 1")
+			.toArray()[0];
+		return row ? { orderId: row.order_id, lines: JSON.parse(row.lines) as CartLine[], expiresAt: row.expires_at } : undefined;
+	}
+
+	/** The hold, if it still covers exactly the cart's lines and has at least `marginMs` to run. */
+	#liveHold(lines: readonly CartLine[], marginMs = 0): CartStockHold | undefined {
+		const hold = this.#hold();
+		return hold && hold.expiresAt > Date.now() + marginMs && sameLines(hold.lines, lines) ? hold : undefined;
+	}
+
+	/**
+	 * Forgets the hold and, unless the caller gives its units back itself, does
+	 * so in the background (they expire on their own if that fails).
+	 */
+	#dropHold(release: "here" | "by-caller" = "here"): CartStockHold | undefined {
+		const hold = this.#hold();
+		if (!hold) return undefined;
+		this.ctx.storage.sql.exec("DELETE FROM hold WHERE id = 1");
+		if (release === "here") this.ctx.waitUntil(releaseAll(this.env, hold.orderId, hold.lines).catch(() => {}));
+		return hold;
 	}
 
 	#meta(): MetaRow | undefined {
@@ -129,8 +181,7 @@ export class Cart extends DurableObject<Env> {
 		return this.ctx.storage.sql.exec<{ sku: string; quantity: number }>("SELECT sku, quantity FROM lines ORDER BY rowid").toArray();
 	}
 
-	#state(): CartState {
-		const meta = this.#meta() as MetaRow;
+	#state(meta = this.#meta() as MetaRow): CartState {
 		return {
 			id: meta.cart_id,
 			owner: meta.owner_kind,
@@ -141,8 +192,12 @@ export class Cart extends DurableObject<Env> {
 		};
 	}
 
-	/** Records a change: pushes both deadlines out and points the alarm at the earlier one. */
+	/**
+	 * Records a change: pushes both deadlines out and points the alarm at the
+	 * earlier one. A hold no longer matches changed lines, so it is given back.
+	 */
 	#touch(): void {
+		this.#dropHold();
 		const meta = this.#meta() as MetaRow;
 		// Strictly increasing, so two changes in one millisecond still name different reminders.
 		const now = Math.max(Date.now(), meta.updated_at + 1);
@@ -190,8 +245,81 @@ export class Cart extends DurableObject<Env> {
 	}
 
 	snapshot(caller: CartCaller): CartResult {
+		const meta = this.#owned(caller);
+		if (!meta) return { ok: false, reason: "not_found" };
+		return { ok: true, cart: this.#state(meta) };
+	}
+
+	/**
+	 * Holds stock for the cart's lines under `orderId` for `ttlMs`
+	 * (`POST /v1/carts/{id}/hold`). A live hold that covers the lines is
+	 * answered as it is (`created` false).
+	 *
+	 * The one method that awaits before writing: it reserves in the
+	 * InventoryItems, during which other requests may change the cart. So it
+	 * checks again afterwards, and gives the reservation back if the cart
+	 * changed (`changed`), went away, or another request recorded a matching
+	 * hold first (that one is answered). A stale hold it replaces is given back.
+	 * A fault of the InventoryItems is thrown (the Worker answers 503).
+	 */
+	async holdStock(caller: CartCaller, orderId: string, ttlMs: number): Promise<HoldResult> {
+		const meta = this.#owned(caller);
+		if (!meta) return { ok: false, reason: "not_found" };
+		const lines = this.#lines();
+		if (lines.length === 0) return { ok: false, reason: "empty" };
+		const live = this.#liveHold(lines);
+		if (live) return { ok: true, hold: live, created: false };
+		const held = await reserveAll(this.env, orderId, lines, ttlMs);
+		if (!held.ok) return { ok: false, reason: "short", short: held.short };
+		const hold: CartStockHold = { orderId, lines, expiresAt: held.expiresAt };
+		const giveBack = () => releaseAll(this.env, orderId, lines);
+		if (!this.#owned(caller)) {
+			await giveBack();
+			return { ok: false, reason: "not_found" };
+		}
+		if (!sameLines(this.#lines(), lines)) {
+			await giveBack();
+			return { ok: false, reason: "changed" };
+		}
+		const previous = this.#hold();
+		if (previous && previous.expiresAt > Date.now() && sameLines(previous.lines, lines)) {
+			await giveBack();
+			return { ok: true, hold: previous, created: false };
+		}
+		if (previous) this.#dropHold();
+		this.ctx.storage.sql.exec(
+			"INSERT INTO hold (id, order_id, lines, expires_at) VALUES (1, ?, ?, ?)",
+			hold.orderId,
+			JSON.stringify(hold.lines),
+			hold.expiresAt,
+		);
+		return { ok: true, hold, created: true };
+	}
+
+	/**
+	 * Forgets the hold and answers it: the caller gives its units back (so it
+	 * answers once they are back); if it fails to, they expire.
+	 */
+	releaseHold(caller: CartCaller): CartResult<{ released: CartStockHold | null }> {
 		if (!this.#owned(caller)) return { ok: false, reason: "not_found" };
-		return { ok: true, cart: this.#state() };
+		return { ok: true, cart: { released: this.#dropHold("by-caller") ?? null } };
+	}
+
+	/**
+	 * For checkout: the cart, and its hold handed over if it covers exactly the
+	 * lines with a minute or more to run. The hold leaves the cart in the same
+	 * step, so two checkouts cannot both adopt it; from then on the checkout
+	 * owns the units (it releases them if it fails). A hold that does not fit
+	 * is given back.
+	 */
+	takeHold(caller: CartCaller): CartResult<{ cart: CartState; hold: CartStockHold | null }> {
+		const meta = this.#owned(caller);
+		if (!meta) return { ok: false, reason: "not_found" };
+		const cart = this.#state(meta);
+		const hold = this.#liveHold(cart.lines, HOLD_ADOPTION_MARGIN_MS);
+		if (hold) this.ctx.storage.sql.exec("DELETE FROM hold WHERE id = 1");
+		else this.#dropHold();
+		return { ok: true, cart: { cart, hold: hold ?? null } };
 	}
 
 	/** Adds units to a line (creating it); refuses past 99 units or 50 lines. */
@@ -305,6 +433,7 @@ export class Cart extends DurableObject<Env> {
 	}
 
 	async #destroy(): Promise<void> {
+		this.#dropHold();
 		await this.ctx.storage.deleteAlarm();
 		await this.ctx.storage.deleteAll();
 		// deleteAll drops the tables too; this instance may still be asked (and must answer 404).
@@ -354,4 +483,11 @@ export class Cart extends DurableObject<Env> {
 			this.ctx.storage.sql.exec("DELETE FROM outbox WHERE id = ?", event.id);
 		}
 	}
+}
+
+/** Whether two sets of lines hold the same SKUs in the same quantities, in any order. */
+function sameLines(a: readonly CartLine[], b: readonly CartLine[]): boolean {
+	if (a.length !== b.length) return false;
+	const quantities = new Map(a.map((line) => [line.sku, line.quantity]));
+	return b.every((line) => quantities.get(line.sku) === line.quantity);
 }

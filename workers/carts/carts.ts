@@ -60,6 +60,10 @@ export function cartFailure(reason: CartFailure, sku?: string): AppError {
 			return new AppError(422, "line_limit", "Line limit", { detail: "A cart holds at most 50 different items." });
 		case "exists":
 			return new AppError(409, "cart_exists", "Conflict", { detail: "A cart with this id exists." });
+		case "changed":
+			return new AppError(409, "cart_changed", "Cart changed", {
+				detail: "The cart changed while its stock was being held. Hold it again.",
+			});
 	}
 }
 

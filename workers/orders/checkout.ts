@@ -4,7 +4,7 @@ import type { CartCaller, CartLine } from "../../durable-objects/cart.ts";
 import { AppError } from "../api/lib/problem.ts";
 import type { IdempotencyClaim } from "../api/middleware/idempotency.ts";
 import { hashToken, randomToken } from "../auth/secrets.ts";
-import { cartNotFound, cartStub, isSellable, skuRows } from "../carts/carts.ts";
+import { cartFailure, cartNotFound, cartStub, isSellable, skuRows } from "../carts/carts.ts";
 import type { Database, Executor } from "../db/client.ts";
 import { orderEvents, orderLines, orders, outbox, payments, type ShippingAddress } from "../db/schema.ts";
 import { newId } from "../domain/ids.ts";
@@ -67,27 +67,71 @@ export interface CartHold {
 export type HoldOutcome = { kind: "held"; hold: CartHold } | { kind: "short"; short: ShortLine[] } | { kind: "skip" };
 
 /**
- * Reads the caller's cart and reserves its lines under a new order id. "skip"
- * when there is nothing to hold (no such cart for this caller, an empty
- * cart): checkout then answers that itself, after the claim.
+ * Reads the caller's cart and takes over the stock the shopper held for it
+ * (`POST /v1/carts/{id}/hold`) or, without one, reserves its lines under a
+ * new order id. "skip" when there is nothing to hold (no such cart for this
+ * caller, an empty cart): checkout then answers that itself, after the claim.
  */
 export async function holdCart(env: Env, caller: CartCaller, cartId: string): Promise<HoldOutcome> {
-	const snapshot = await cartStub(env, cartId).snapshot(caller);
-	if (!snapshot.ok || snapshot.cart.lines.length === 0) return { kind: "skip" };
+	const taken = await cartStub(env, cartId).takeHold(caller);
+	if (!taken.ok || taken.cart.cart.lines.length === 0) return { kind: "skip" };
+	const { cart, hold } = taken.cart;
+	if (hold)
+		return { kind: "held", hold: { cartId, orderId: hold.orderId, cartLines: cart.lines, expiresAt: hold.expiresAt, adopted: false } };
 	const orderId = newId("ord");
-	const lines = snapshot.cart.lines.map((line) => ({ sku: line.sku, quantity: line.quantity }));
+	const lines = cart.lines.map((line) => ({ sku: line.sku, quantity: line.quantity }));
 	const held = await reserveStock(env, orderId, lines, reservationTtlMs(env));
 	if (!held.ok) return { kind: "short", short: held.short };
-	return { kind: "held", hold: { cartId, orderId, cartLines: snapshot.cart.lines, expiresAt: held.expiresAt, adopted: false } };
+	return { kind: "held", hold: { cartId, orderId, cartLines: cart.lines, expiresAt: held.expiresAt, adopted: false } };
+}
+
+/**
+ * Holds stock for the caller's cart until checkout (`POST /v1/carts/{id}/hold`):
+ * every line reserved, all or nothing, for the reservation lifetime, under the
+ * id the order will have. A hold that still covers the cart is answered as it
+ * is (`created` false): holding again neither takes more stock nor extends it.
+ */
+export async function holdCartStock(
+	env: Env,
+	caller: CartCaller,
+	cartId: string,
+): Promise<{ hold: { lines: CartLine[]; expiresAt: number }; created: boolean }> {
+	const result = await cartStub(env, cartId)
+		.holdStock(caller, newId("ord"), reservationTtlMs(env))
+		.catch((cause) => {
+			throw inventoryUnavailable(cause);
+		});
+	if (result.ok) return { hold: result.hold, created: result.created };
+	switch (result.reason) {
+		case "short":
+			throw outOfStock(result.short);
+		case "empty":
+			throw unprocessable("cart_empty", "Cart is empty", "Add items to the cart before holding its stock.");
+		default:
+			throw cartFailure(result.reason);
+	}
+}
+
+/** Gives back the stock held for the caller's cart; answers whether there was a hold. */
+export async function releaseCartStock(env: Env, caller: CartCaller, cartId: string): Promise<boolean> {
+	const released = await cartStub(env, cartId).releaseHold(caller);
+	if (!released.ok) throw cartNotFound();
+	const hold = released.cart.released;
+	if (hold) await releaseAll(env, hold.orderId, hold.lines);
+	return hold !== null;
 }
 
 async function reserveStock(env: Env, orderId: string, lines: readonly Line[], ttlMs: number) {
 	return reserveAll(env, orderId, lines, ttlMs).catch((cause) => {
-		throw new AppError(503, "inventory_unavailable", "Service temporarily unavailable", {
-			detail: "Stock could not be reserved. Retry shortly.",
-			headers: { "retry-after": "2" },
-			cause,
-		});
+		throw inventoryUnavailable(cause);
+	});
+}
+
+function inventoryUnavailable(cause: unknown): AppError {
+	return new AppError(503, "inventory_unavailable", "Service temporarily unavailable", {
+		detail: "Stock could not be reserved. Retry shortly.",
+		headers: { "retry-after": "2" },
+		cause,
 	});
 }
 

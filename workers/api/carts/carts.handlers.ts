@@ -16,8 +16,9 @@ import {
 	rememberUserCart,
 } from "../../carts/carts.ts";
 import { newId } from "../../domain/ids.ts";
+import { holdCartStock, releaseCartStock } from "../../orders/checkout.ts";
 import type { AppEnv } from "../types.ts";
-import type { addItem, createCart, getCart, mergeCart, removeItem, setItemQuantity } from "./carts.routes.ts";
+import type { addItem, createCart, getCart, holdCart, mergeCart, releaseHold, removeItem, setItemQuantity } from "./carts.routes.ts";
 
 function caller(c: Context<AppEnv>): Promise<CartCaller> {
 	return callerOf(c.env, c.req.header("authorization"), c.req.header("x-cart-token"));
@@ -91,4 +92,17 @@ export const mergeCartHandler: RouteHandler<typeof mergeCart, AppEnv> = async (c
 	const merged = unwrap(await mergeGuestCart(c.env, id, userId, guestId, guestToken));
 	const view = await priceCart(cachedSkus(c.env, c.executionCtx, c.get("database").read), merged);
 	return c.json({ ...view, merge: { capped: merged.capped, dropped: merged.dropped } }, 200, noStore);
+};
+
+export const holdCartHandler: RouteHandler<typeof holdCart, AppEnv> = async (c) => {
+	const { id } = c.req.valid("param");
+	const { hold, created } = await holdCartStock(c.env, await caller(c), id);
+	const body = { cart_id: id, lines: hold.lines, expires_at: new Date(hold.expiresAt).toISOString() };
+	return created ? c.json(body, 201, noStore) : c.json(body, 200, noStore);
+};
+
+export const releaseHoldHandler: RouteHandler<typeof releaseHold, AppEnv> = async (c) => {
+	const { id } = c.req.valid("param");
+	await releaseCartStock(c.env, await caller(c), id);
+	return c.body(null, 204);
 };

@@ -3,11 +3,13 @@ import {
 	addItemHandler,
 	createCartHandler,
 	getCartHandler,
+	holdCartHandler,
 	mergeCartHandler,
+	releaseHoldHandler,
 	removeItemHandler,
 	setItemQuantityHandler,
 } from "./carts.handlers.ts";
-import { addItem, createCart, getCart, mergeCart, removeItem, setItemQuantity } from "./carts.routes.ts";
+import { addItem, createCart, getCart, holdCart, mergeCart, releaseHold, removeItem, setItemQuantity } from "./carts.routes.ts";
 
 export const cartsRouter = createRouter()
 	.openapi(createCart, createCartHandler)
@@ -15,4 +17,6 @@ export const cartsRouter = createRouter()
 	.openapi(addItem, addItemHandler)
 	.openapi(setItemQuantity, setItemQuantityHandler)
 	.openapi(removeItem, removeItemHandler)
-	.openapi(mergeCart, mergeCartHandler);
+	.openapi(mergeCart, mergeCartHandler)
+	.openapi(holdCart, holdCartHandler)
+	.openapi(releaseHold, releaseHoldHandler);

@@ -3,6 +3,7 @@ import { authProblems, bearerAuth, bodyProblems, jsonBody, jsonResponse } from "
 import { problemResponse } from "../lib/problem.ts";
 import {
 	AddItemBody,
+	CartHoldSchema,
 	CartIdParam,
 	CartLineParam,
 	CartSchema,
@@ -84,4 +85,44 @@ export const mergeCart = createRoute({
 		"Quantities of the same SKU are summed and capped at 99; SKUs beyond the 50-line cap are dropped (both listed under `merge`). Only the guest-token holder can merge a guest cart, and only into a cart of the signed-in user.",
 	request: { params: CartIdParam, body: jsonBody(MergeBody) },
 	responses: { 200: jsonResponse(MergedCartSchema, "The merged cart"), ...bodyProblems, ...authProblems, ...notFound },
+});
+
+const holdDescription =
+	"Reserves every line of the cart, all or nothing, for the reservation lifetime (15 minutes by default), so the stock cannot sell out while the shopper enters address and payment. " +
+	"Checkout of the unchanged cart adopts the held units instead of reserving again. Changing the cart, closing it or merging into it gives the units back; so does the hold running out. " +
+	"Holding again while a hold covers the cart answers that hold (200) and neither takes more stock nor extends it.";
+
+export const holdCart = createRoute({
+	method: "post",
+	path: "/carts/{id}/hold",
+	tags,
+	security,
+	summary: "Hold stock for the cart's lines until checkout",
+	description: holdDescription,
+	request: { params: CartIdParam, headers: CartTokenHeader },
+	responses: {
+		201: jsonResponse(CartHoldSchema, "Stock held"),
+		200: jsonResponse(CartHoldSchema, "The hold that already covers the cart"),
+		400: problemResponse("Malformed cart id"),
+		...authProblems,
+		...notFound,
+		409: problemResponse("out_of_stock (the short lines under `lines`) or cart_changed (changed while being held: hold again)"),
+		422: problemResponse("cart_empty"),
+		503: problemResponse("Stock could not be reserved now; retry (Retry-After)"),
+	},
+});
+
+export const releaseHold = createRoute({
+	method: "delete",
+	path: "/carts/{id}/hold",
+	tags,
+	security,
+	summary: "Give back the stock held for the cart",
+	request: { params: CartIdParam, headers: CartTokenHeader },
+	responses: {
+		204: { description: "Released (also when nothing was held)" },
+		400: problemResponse("Malformed cart id"),
+		...authProblems,
+		...notFound,
+	},
 });

@@ -72,3 +72,13 @@ export const MergedCartSchema = CartSchema.extend({
 		dropped: z.array(z.string()).openapi({ description: "SKUs left out: the cart already had 50 lines" }),
 	}),
 }).openapi("MergedCart");
+
+export const CartHoldSchema = z
+	.object({
+		cart_id: z.string(),
+		lines: z
+			.array(z.object({ sku: z.string(), quantity: z.number().int() }))
+			.openapi({ description: "What is held: exactly the cart's lines" }),
+		expires_at: z.string().openapi({ description: "When the units go back on sale unless the cart is checked out before" }),
+	})
+	.openapi("CartHold");

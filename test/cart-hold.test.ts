@@ -1,0 +1,224 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { cartStub } from "../workers/carts/carts.ts";
+import { registerShopper } from "./accounts-helpers.ts";
+import { problemOf } from "./helpers.ts";
+import { available, Bus, type CheckoutAnswer, checkoutOk, guestCart, headersFor, newSku, stock } from "./orders-helpers.ts";
+
+interface HoldAnswer {
+	cart_id: string;
+	lines: { sku: string; quantity: number }[];
+	expires_at: string;
+}
+
+type Cart = { id: string; token?: string };
+
+function hold(bus: Bus, cart: Cart, method: "POST" | "DELETE" = "POST", as: { token?: string; bearer?: string } = { token: cart.token }) {
+	return bus.request(`/v1/carts/${cart.id}/hold`, { method, headers: headersFor(as) });
+}
+
+function items(bus: Bus, cart: Cart, sku: string, quantity: number) {
+	return bus.request(`/v1/carts/${cart.id}/items`, {
+		method: "POST",
+		headers: headersFor({ token: cart.token }),
+		body: JSON.stringify({ sku, quantity }),
+	});
+}
+
+/** Builds carts a few at a time (setup, not the race under test). */
+async function carts(count: number, lines: (i: number) => [string, number][]): Promise<{ id: string; token: string }[]> {
+	const made: { id: string; token: string }[] = [];
+	for (let i = 0; i < count; i += 20) {
+		made.push(...(await Promise.all(Array.from({ length: Math.min(20, count - i) }, (_, j) => guestCart(lines(i + j))))));
+	}
+	return made;
+}
+
+describe("holding a cart's stock through the HTTP layer (I1)", () => {
+	it("stock 10, 200 concurrent holds of one unit: exactly 10 held, the rest 409 out_of_stock, available 0", async () => {
+		const bus = new Bus();
+		const { sku } = await newSku();
+		await stock(sku, 10);
+		const all = await carts(200, () => [[sku, 1]]);
+		const answers = await Promise.all(all.map((cart) => hold(bus, cart)));
+		const bodies = await Promise.all(
+			answers.map(async (res) => ({ status: res.status, body: (await res.json()) as Record<string, unknown> })),
+		);
+		expect(bodies.filter((b) => b.status >= 500)).toEqual([]);
+		expect(bodies.filter((b) => b.status === 201)).toHaveLength(10);
+		const refused = bodies.filter((b) => b.status !== 201);
+		expect(refused.every((b) => b.status === 409 && b.body.code === "out_of_stock")).toBe(true);
+		expect(refused[0]?.body.lines).toEqual([{ sku, requested: 1, available: 0, short: 1 }]);
+		expect(await available(sku)).toEqual({ sku, available: 0, onHand: 10, reserved: 10 });
+	});
+
+	it("two SKUs held against each other, mixed quantities: every cart holds all its lines or none, never more than stock", async () => {
+		const bus = new Bus();
+		const [a, b] = [(await newSku()).sku, (await newSku()).sku];
+		await stock(a, 7);
+		await stock(b, 5);
+		// Carts of A+B, A alone and B alone, 1 to 3 units each.
+		const all = await carts(60, (i) => {
+			const q = (i % 3) + 1;
+			if (i % 3 === 0)
+				return [
+					[a, q],
+					[b, q],
+				];
+			return i % 3 === 1 ? [[a, q]] : [[b, q]];
+		});
+		const statuses = await Promise.all(all.map(async (cart) => (await hold(bus, cart)).status));
+		expect(statuses.filter((s) => s !== 201 && s !== 409)).toEqual([]);
+		let heldA = 0;
+		let heldB = 0;
+		all.forEach((_, i) => {
+			if (statuses[i] !== 201) return;
+			const q = (i % 3) + 1;
+			if (i % 3 !== 2) heldA += q;
+			if (i % 3 !== 1) heldB += q;
+		});
+		expect(heldA).toBeLessThanOrEqual(7);
+		expect(heldB).toBeLessThanOrEqual(5);
+		expect((await available(a)).reserved).toBe(heldA);
+		expect((await available(b)).reserved).toBe(heldB);
+	});
+
+	it("holding again answers the same hold and takes nothing more; DELETE gives the units back", async () => {
+		const bus = new Bus();
+		const { sku } = await newSku();
+		await stock(sku, 5);
+		const cart = await guestCart([[sku, 2]]);
+		const first = await hold(bus, cart);
+		expect(first.status).toBe(201);
+		const held = (await first.json()) as HoldAnswer;
+		expect(held.lines).toEqual([{ sku, quantity: 2 }]);
+		expect(Date.parse(held.expires_at)).toBeGreaterThan(Date.now() + 60_000);
+		const again = await Promise.all([hold(bus, cart), hold(bus, cart), hold(bus, cart)]);
+		expect(again.map((res) => res.status)).toEqual([200, 200, 200]);
+		for (const res of again) expect(((await res.json()) as HoldAnswer).expires_at).toBe(held.expires_at);
+		expect((await available(sku)).available).toBe(3);
+		expect((await hold(bus, cart, "DELETE")).status).toBe(204);
+		expect((await available(sku)).available).toBe(5);
+		// Releasing with nothing held is not an error.
+		expect((await hold(bus, cart, "DELETE")).status).toBe(204);
+	});
+
+	it("changing the cart gives the held units back", async () => {
+		const bus = new Bus();
+		const { sku } = await newSku();
+		const other = (await newSku()).sku;
+		await stock(sku, 4);
+		const cart = await guestCart([[sku, 3]]);
+		expect((await hold(bus, cart)).status).toBe(201);
+		expect((await available(sku)).available).toBe(1);
+		expect((await items(bus, cart, other, 1)).status).toBe(200);
+		// The object gives the units back in the background.
+		for (let i = 0; i < 50 && (await available(sku)).available !== 4; i++) await new Promise((r) => setTimeout(r, 20));
+		expect(await available(sku)).toMatchObject({ available: 4, reserved: 0 });
+		// A new hold covers the new lines.
+		await stock(other, 1);
+		const again = await hold(bus, cart);
+		expect(again.status).toBe(201);
+		expect(((await again.json()) as HoldAnswer).lines).toEqual([
+			{ sku, quantity: 3 },
+			{ sku: other, quantity: 1 },
+		]);
+	});
+
+	it("holds racing changes to the cart: whatever wins, a kept hold covers exactly the cart's lines and nothing else stays held", async () => {
+		const bus = new Bus();
+		const { sku } = await newSku();
+		await stock(sku, 50);
+		const cart = await guestCart([[sku, 1]]);
+		const statuses: number[] = [];
+		for (let round = 0; round < 5; round++) {
+			const answers = await Promise.all([
+				hold(bus, cart),
+				items(bus, cart, sku, 1),
+				hold(bus, cart),
+				items(bus, cart, sku, 1),
+				hold(bus, cart),
+			]);
+			statuses.push(...answers.map((res) => res.status));
+		}
+		expect(statuses.filter((s) => ![200, 201, 409].includes(s))).toEqual([]);
+		// Holds given back by changes go in the background: wait for the count to settle.
+		const kept = await runInDurableObject(cartStub(env, cart.id), (_cart, state) => ({
+			hold: state.storage.sql.exec<{ lines: string }>("SELECT lines FROM hold").toArray()[0],
+			lines: state.storage.sql.exec<{ sku: string; quantity: number }>("SELECT sku, quantity FROM lines").toArray(),
+		}));
+		const heldUnits = kept.hold ? (JSON.parse(kept.hold.lines) as { quantity: number }[])[0]?.quantity : 0;
+		if (kept.hold) expect(JSON.parse(kept.hold.lines)).toEqual(kept.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })));
+		let reserved = -1;
+		for (let i = 0; i < 100 && reserved !== heldUnits; i++) {
+			reserved = (await available(sku)).reserved;
+			if (reserved !== heldUnits) await new Promise((r) => setTimeout(r, 20));
+		}
+		expect(reserved).toBe(heldUnits);
+	});
+
+	it("checkout adopts the held units: the order reserves nothing more, and payment sells exactly them", async () => {
+		const bus = new Bus();
+		const { sku } = await newSku();
+		await stock(sku, 3);
+		const cart = await guestCart([[sku, 3]]);
+		expect((await hold(bus, cart)).status).toBe(201);
+		expect((await available(sku)).available).toBe(0);
+		// With every unit held by this cart, a checkout that reserved again would be out of stock.
+		const placed: CheckoutAnswer = await checkoutOk(bus, cart);
+		expect(placed.order.status).toBe("pending_payment");
+		expect(await available(sku)).toEqual({ sku, available: 0, onHand: 3, reserved: 3 });
+		// The hold went to the order: releasing the cart's hold now gives nothing back.
+		expect((await hold(bus, cart, "DELETE")).status).toBe(204);
+		expect((await available(sku)).reserved).toBe(3);
+		const paid = await bus.request(`/v1/payments/test/${placed.payment?.id}/confirm`, {
+			method: "POST",
+			headers: { "content-type": "application/json" },
+			body: JSON.stringify({ outcome: "succeeded" }),
+		});
+		expect(paid.status).toBeLessThan(300);
+		await bus.pump();
+		expect(await available(sku)).toEqual({ sku, available: 0, onHand: 0, reserved: 0 });
+	});
+
+	it("a hold checkout cannot adopt (no longer the cart's lines) is given back, and checkout reserves afresh", async () => {
+		const bus = new Bus();
+		const { sku } = await newSku();
+		await stock(sku, 5);
+		const cart = await guestCart([[sku, 2]]);
+		expect((await hold(bus, cart)).status).toBe(201);
+		expect((await available(sku)).reserved).toBe(2);
+		// A hold left over for other lines (as if a change had failed to drop it): checkout must not adopt it.
+		await runInDurableObject(cartStub(env, cart.id), (_cart, state) => {
+			state.storage.sql.exec("UPDATE hold SET lines = ?", JSON.stringify([{ sku, quantity: 1 }]));
+		});
+		const placed = await checkoutOk(bus, cart);
+		expect(placed.order.lines).toEqual([expect.objectContaining({ sku, quantity: 2 })]);
+		for (let i = 0; i < 50 && (await available(sku)).reserved !== 2; i++) await new Promise((r) => setTimeout(r, 20));
+		// The stale hold's 2 units went back; the order holds its own 2.
+		expect(await available(sku)).toMatchObject({ available: 3, reserved: 2 });
+	});
+
+	it("refuses another shopper's cart, a wrong token and an empty cart, changing nothing", async () => {
+		const bus = new Bus();
+		const { sku } = await newSku();
+		await stock(sku, 5);
+		const cart = await guestCart([[sku, 1]]);
+		const stranger = await registerShopper();
+		for (const res of [
+			await hold(bus, cart, "POST", { token: "not-the-token" }),
+			await hold(bus, cart, "POST", { bearer: stranger.access_token }),
+		]) {
+			expect(res.status).toBe(404);
+			expect((await problemOf(res)).code).toBe("not_found");
+		}
+		expect((await hold(bus, cart, "DELETE", { token: "not-the-token" })).status).toBe(404);
+		expect((await hold(bus, { id: "cart_0123456789abcdefghjk", token: cart.token })).status).toBe(404);
+		expect((await hold(bus, { id: "not-a-cart", token: cart.token })).status).toBe(400);
+		expect((await available(sku)).available).toBe(5);
+		const empty = await guestCart([]);
+		const refused = await hold(bus, empty);
+		expect(refused.status).toBe(422);
+		expect((await problemOf(refused)).code).toBe("cart_empty");
+	});
+});
