@@ -102,10 +102,6 @@ export class InventoryItem extends DurableObject<Env> {
 	 */
 	#nextExpiry: number | undefined;
 
-	#reserved(): number {
-		return this.ctx.storage.sql.exec<{ n: number }>("SELECT coalesce(sum(quantity), 0) AS n FROM reservations").one().n;
-	}
-
 	/** The SKU this object serves; set on first use so events can name it. */
 	#bind(sku: string): void {
 		if (this.#bound) return;
@@ -153,6 +149,12 @@ export class InventoryItem extends DurableObject<Env> {
 			this.ctx.storage.sql.exec("UPDATE stock SET low_alerted = 0 WHERE id = 1");
 		}
 		this.#broadcast(stock.sku, available);
+	}
+
+	/** What a live subscriber is sent: `{ sku, available }`. */
+	#level(): string {
+		const stock = this.#stock();
+		return JSON.stringify({ sku: stock.sku, available: stock.on_hand - stock.reserved });
 	}
 
 	/** Pushes the new availability to every live subscriber (hibernating WebSockets). */
@@ -329,7 +331,7 @@ export class InventoryItem extends DurableObject<Env> {
 			return { ...(JSON.parse(previous.result) as AdjustResult), replayed: true } as AdjustResult;
 		}
 		const stock = this.#stock();
-		const reserved = this.#reserved();
+		const reserved = stock.reserved;
 		let result: AdjustResult;
 		if (stock.on_hand + delta < reserved) {
 			result = { ok: false, reason: "below_reserved", onHand: stock.on_hand, reserved };
@@ -354,8 +356,7 @@ export class InventoryItem extends DurableObject<Env> {
 		this.#bind(sku);
 		this.#expire(Date.now());
 		await this.#flush();
-		const onHand = this.#stock().on_hand;
-		const reserved = this.#reserved();
+		const { on_hand: onHand, reserved } = this.#stock();
 		return { sku, available: onHand - reserved, onHand, reserved };
 	}
 
@@ -380,13 +381,13 @@ export class InventoryItem extends DurableObject<Env> {
 		this.#expire(Date.now());
 		const pair = new WebSocketPair();
 		this.ctx.acceptWebSocket(pair[1]);
-		pair[1].send(JSON.stringify({ sku: this.#stock().sku, available: this.#stock().on_hand - this.#reserved() }));
+		pair[1].send(this.#level());
 		return new Response(null, { status: 101, webSocket: pair[0] });
 	}
 
 	override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
 		// Subscribers only listen; "ping" gets the current figure, anything else is ignored.
-		if (message === "ping") socket.send(JSON.stringify({ sku: this.#stock().sku, available: this.#stock().on_hand - this.#reserved() }));
+		if (message === "ping") socket.send(this.#level());
 	}
 
 	override async webSocketClose(socket: WebSocket, code: number): Promise<void> {

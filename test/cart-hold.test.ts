@@ -3,7 +3,19 @@ import { describe, expect, it } from "vitest";
 import { cartStub } from "../workers/carts/carts.ts";
 import { registerShopper } from "./accounts-helpers.ts";
 import { problemOf } from "./helpers.ts";
-import { available, Bus, type CheckoutAnswer, checkoutOk, guestCart, headersFor, newSku, stock } from "./orders-helpers.ts";
+import {
+	available,
+	Bus,
+	type CheckoutAnswer,
+	checkoutOk,
+	confirm,
+	guestCart,
+	guestCarts,
+	headersFor,
+	newSku,
+	reservedSettles,
+	stock,
+} from "./orders-helpers.ts";
 
 interface HoldAnswer {
 	cart_id: string;
@@ -25,21 +37,12 @@ function items(bus: Bus, cart: Cart, sku: string, quantity: number) {
 	});
 }
 
-/** Builds carts a few at a time (setup, not the race under test). */
-async function carts(count: number, lines: (i: number) => [string, number][]): Promise<{ id: string; token: string }[]> {
-	const made: { id: string; token: string }[] = [];
-	for (let i = 0; i < count; i += 20) {
-		made.push(...(await Promise.all(Array.from({ length: Math.min(20, count - i) }, (_, j) => guestCart(lines(i + j))))));
-	}
-	return made;
-}
-
 describe("holding a cart's stock through the HTTP layer (I1)", () => {
 	it("stock 10, 200 concurrent holds of one unit: exactly 10 held, the rest 409 out_of_stock, available 0", async () => {
 		const bus = new Bus();
 		const { sku } = await newSku();
 		await stock(sku, 10);
-		const all = await carts(200, () => [[sku, 1]]);
+		const all = await guestCarts(200, () => [[sku, 1]]);
 		const answers = await Promise.all(all.map((cart) => hold(bus, cart)));
 		const bodies = await Promise.all(
 			answers.map(async (res) => ({ status: res.status, body: (await res.json()) as Record<string, unknown> })),
@@ -58,7 +61,7 @@ describe("holding a cart's stock through the HTTP layer (I1)", () => {
 		await stock(a, 7);
 		await stock(b, 5);
 		// Carts of A+B, A alone and B alone, 1 to 3 units each.
-		const all = await carts(60, (i) => {
+		const all = await guestCarts(60, (i) => {
 			const q = (i % 3) + 1;
 			if (i % 3 === 0)
 				return [
@@ -113,7 +116,7 @@ describe("holding a cart's stock through the HTTP layer (I1)", () => {
 		expect((await available(sku)).available).toBe(1);
 		expect((await items(bus, cart, other, 1)).status).toBe(200);
 		// The object gives the units back in the background.
-		for (let i = 0; i < 50 && (await available(sku)).available !== 4; i++) await new Promise((r) => setTimeout(r, 20));
+		await reservedSettles(sku, 0);
 		expect(await available(sku)).toMatchObject({ available: 4, reserved: 0 });
 		// A new hold covers the new lines.
 		await stock(other, 1);
@@ -149,12 +152,7 @@ describe("holding a cart's stock through the HTTP layer (I1)", () => {
 		}));
 		const heldUnits = kept.hold ? (JSON.parse(kept.hold.lines) as { quantity: number }[])[0]?.quantity : 0;
 		if (kept.hold) expect(JSON.parse(kept.hold.lines)).toEqual(kept.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })));
-		let reserved = -1;
-		for (let i = 0; i < 100 && reserved !== heldUnits; i++) {
-			reserved = (await available(sku)).reserved;
-			if (reserved !== heldUnits) await new Promise((r) => setTimeout(r, 20));
-		}
-		expect(reserved).toBe(heldUnits);
+		expect(await reservedSettles(sku, heldUnits ?? 0)).toBe(heldUnits);
 	});
 
 	it("checkout adopts the held units: the order reserves nothing more, and payment sells exactly them", async () => {
@@ -171,11 +169,7 @@ describe("holding a cart's stock through the HTTP layer (I1)", () => {
 		// The hold went to the order: releasing the cart's hold now gives nothing back.
 		expect((await hold(bus, cart, "DELETE")).status).toBe(204);
 		expect((await available(sku)).reserved).toBe(3);
-		const paid = await bus.request(`/v1/payments/test/${placed.payment?.id}/confirm`, {
-			method: "POST",
-			headers: { "content-type": "application/json" },
-			body: JSON.stringify({ outcome: "succeeded" }),
-		});
+		const paid = await confirm(bus, placed.payment?.id ?? "", "succeeded");
 		expect(paid.status).toBeLessThan(300);
 		await bus.pump();
 		expect(await available(sku)).toEqual({ sku, available: 0, onHand: 0, reserved: 0 });
@@ -194,7 +188,7 @@ describe("holding a cart's stock through the HTTP layer (I1)", () => {
 		});
 		const placed = await checkoutOk(bus, cart);
 		expect(placed.order.lines).toEqual([expect.objectContaining({ sku, quantity: 2 })]);
-		for (let i = 0; i < 50 && (await available(sku)).reserved !== 2; i++) await new Promise((r) => setTimeout(r, 20));
+		await reservedSettles(sku, 2);
 		// The stale hold's 2 units went back; the order holds its own 2.
 		expect(await available(sku)).toMatchObject({ available: 3, reserved: 2 });
 	});

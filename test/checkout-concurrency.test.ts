@@ -2,16 +2,7 @@ import { eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { orderLines, orders } from "../workers/db/schema.ts";
 import { withDb } from "./helpers.ts";
-import { available, Bus, type CheckoutAnswer, checkoutRequest, guestCart, newSku, stock } from "./orders-helpers.ts";
-
-/** Builds carts a few at a time (setup, not the race under test). */
-async function carts(count: number, lines: (i: number) => [string, number][]) {
-	const made: { id: string; token: string }[] = [];
-	for (let i = 0; i < count; i += 20) {
-		made.push(...(await Promise.all(Array.from({ length: Math.min(20, count - i) }, (_, j) => guestCart(lines(i + j))))));
-	}
-	return made;
-}
+import { available, Bus, type CheckoutAnswer, checkoutRequest, guestCarts, newSku, stock } from "./orders-helpers.ts";
 
 /** Fires every checkout at once and sorts the answers. */
 async function race(bus: Bus, all: { id: string; token: string }[]) {
@@ -43,7 +34,7 @@ describe("no oversell through the HTTP layer (I1)", () => {
 		const bus = new Bus();
 		const { sku } = await newSku();
 		await stock(sku, 10);
-		const all = await carts(200, () => [[sku, 1]]);
+		const all = await guestCarts(200, () => [[sku, 1]]);
 		const { placed, refused, statuses } = await race(bus, all);
 		expect(statuses.filter((s) => s >= 500)).toEqual([]);
 		expect(placed).toHaveLength(10);
@@ -56,7 +47,7 @@ describe("no oversell through the HTTP layer (I1)", () => {
 		const bus = new Bus();
 		const { sku } = await newSku();
 		await stock(sku, 10);
-		const all = await carts(60, (i) => [[sku, (i % 3) + 1]]);
+		const all = await guestCarts(60, (i) => [[sku, (i % 3) + 1]]);
 		const { placed, refused, statuses } = await race(bus, all);
 		expect(statuses.filter((s) => s >= 500)).toEqual([]);
 		expect(refused.every((r) => r.status === 409)).toBe(true);
@@ -94,7 +85,7 @@ describe("no oversell through the HTTP layer (I1)", () => {
 				[a, 1],
 			],
 		];
-		const all = await carts(80, (i) => shapes[i % shapes.length] as [string, number][]);
+		const all = await guestCarts(80, (i) => shapes[i % shapes.length] as [string, number][]);
 		const { placed, refused, statuses } = await race(bus, all);
 		expect(statuses.filter((s) => s >= 500)).toEqual([]);
 		expect(refused.every((r) => r.status === 409 && r.body.code === "out_of_stock")).toBe(true);
@@ -115,7 +106,7 @@ describe("no oversell through the HTTP layer (I1)", () => {
 		const bus = new Bus();
 		const { sku } = await newSku();
 		await stock(sku, 5);
-		const all = await carts(100, () => [[sku, 1]]);
+		const all = await guestCarts(100, () => [[sku, 1]]);
 		const { placed, statuses } = await race(bus, all);
 		expect(statuses.filter((s) => s >= 500)).toEqual([]);
 		expect(placed).toHaveLength(5);
@@ -129,7 +120,7 @@ describe("no oversell through the HTTP layer (I1)", () => {
 		const bus = new Bus();
 		const { sku } = await newSku();
 		await stock(sku, 50);
-		const [cart] = await carts(1, () => [[sku, 1]]);
+		const [cart] = await guestCarts(1, () => [[sku, 1]]);
 		if (!cart) throw new Error("no cart");
 		const key = `key-${crypto.randomUUID()}`;
 		const answers = await Promise.all(Array.from({ length: 50 }, () => checkoutRequest(bus, cart, key)));

@@ -135,6 +135,25 @@ export async function guestCart(lines: [string, number][]): Promise<{ id: string
 	return cart;
 }
 
+/** Builds guest carts a few at a time (setup, not the race under test). */
+export async function guestCarts(count: number, lines: (i: number) => [string, number][]): Promise<{ id: string; token: string }[]> {
+	const made: { id: string; token: string }[] = [];
+	for (let i = 0; i < count; i += 20) {
+		made.push(...(await Promise.all(Array.from({ length: Math.min(20, count - i) }, (_, j) => guestCart(lines(i + j))))));
+	}
+	return made;
+}
+
+/** Polls the SKU until `reserved` is `expected` (releases given back in the background), for up to 2 s; answers the last figure. */
+export async function reservedSettles(sku: string, expected: number): Promise<number> {
+	let reserved = (await available(sku)).reserved;
+	for (let i = 0; i < 100 && reserved !== expected; i++) {
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		reserved = (await available(sku)).reserved;
+	}
+	return reserved;
+}
+
 export interface CheckoutAnswer {
 	order: {
 		id: string;

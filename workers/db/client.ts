@@ -36,11 +36,6 @@ function configureDriver(proxy: string | undefined): void {
 	configuredProxy = proxy;
 }
 
-/**
- * The database handles of one request. Pools open lazily, so routes that never
- * touch Postgres pay nothing, and are closed by `close()` in `waitUntil`:
- * Neon's driver objects must not outlive the request that made them.
- */
 /** How long a request waits for its admission slot and then for its connection. */
 export interface Patience {
 	admissionMs: number;
@@ -57,6 +52,11 @@ const USUAL_PATIENCE: Patience = { admissionMs: databaseAdmission.timeoutMs, con
  */
 export const HOLDER_PATIENCE: Patience = { admissionMs: 45_000, connectMs: 15_000 };
 
+/**
+ * The database handles of one request. Pools open lazily, so routes that never
+ * touch Postgres pay nothing, and are closed by `close()` in `waitUntil`:
+ * Neon's driver objects must not outlive the request that made them.
+ */
 export class Database {
 	readonly #env: DatabaseEnv;
 	readonly #pools: Pool[] = [];
