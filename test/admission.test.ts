@@ -57,8 +57,10 @@ describe("database admission control", () => {
 		admission.release();
 		const late = admission.acquire().then(() => order.push(99));
 		expect(admission.waiting).toBe(7);
-		for (let i = 0; i < 7; i++) {
-			await new Promise((resolve) => setTimeout(resolve, 30));
+		// One slot free at a time: the next is freed only once the last was taken. (Two freed at once
+		// admit the first two waiters in whichever order they poll, which is not what this checks.)
+		for (let admitted = 1; admitted <= 7; admitted++) {
+			while (order.length < admitted) await new Promise((resolve) => setTimeout(resolve, 5));
 			admission.release();
 		}
 		await Promise.all([...waiters, late]);
