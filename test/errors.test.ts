@@ -2,7 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
 import { createApp, createRouter } from "../workers/api/app.ts";
-import { AppError, problemResponse } from "../workers/api/lib/problem.ts";
+import { problemResponse } from "../workers/api/lib/problem.ts";
+import { DomainError } from "../workers/domain/errors.ts";
 import worker from "../workers/index.ts";
 import { call, callWith, problemOf } from "./helpers.ts";
 
@@ -39,7 +40,7 @@ const probe = createRouter()
 		throw new Error("secret internal detail: password=hunter2");
 	})
 	.get("/conflict", () => {
-		throw new AppError(409, "out_of_stock", "Out of stock", {
+		throw new DomainError("out_of_stock", {
 			detail: "Not enough units.",
 			extensions: { lines: [{ sku: "A", short: 2 }] },
 		});

@@ -1,9 +1,9 @@
 import { and, eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createApp, createRouter } from "../workers/api/app.ts";
-import { AppError } from "../workers/api/lib/problem.ts";
 import { idempotent } from "../workers/api/middleware/idempotency.ts";
 import { idempotencyKeys } from "../workers/db/schema.ts";
+import { DomainError } from "../workers/domain/errors.ts";
 import { callWith, problemOf, withDb } from "./helpers.ts";
 
 /**
@@ -20,7 +20,7 @@ probe.post("/thing", async (c) => {
 	const claim = c.get("idempotency");
 	if (claim.recovery) return c.json({ resumed: claim.recovery }, 201);
 	const mode = c.req.header("x-mode");
-	if (mode === "fail-before") throw new AppError(503, "down", "Down", { detail: "nothing was done" });
+	if (mode === "fail-before") throw new DomainError("database_unavailable", { detail: "nothing was done" });
 	if (mode === "slow") await new Promise((resolve) => setTimeout(resolve, 300));
 	const body = (await c.req.json()) as { n: number };
 	await c.get("database").primary.transaction((tx) => claim.remember(tx, { step: body.n }));

@@ -6,7 +6,8 @@ import { methodNotAllowed } from "hono/method-not-allowed";
 import { secureHeaders } from "hono/secure-headers";
 import { KeyConfigurationError } from "../auth/keys.ts";
 import { isDatabaseUnavailable } from "../db/client.ts";
-import { AppError, fieldErrors, makeProblem, type Problem, problemJson } from "./lib/problem.ts";
+import { DomainError, fieldErrors } from "../domain/errors.ts";
+import { domainProblem, makeProblem, type Problem, problemJson } from "./lib/problem.ts";
 import { limitBodySize, requireJsonBodies } from "./middleware/body-guards.ts";
 import { database } from "./middleware/database.ts";
 import { requestContext } from "./middleware/request-context.ts";
@@ -49,7 +50,11 @@ function respond(c: Context<AppEnv>, problem: Problem, headers: Record<string, s
 /** Maps anything thrown to problem+json. Unknown errors become a generic 500. */
 export function handleError(err: Error, c: Context<AppEnv>): Response {
 	const requestId = c.get("requestId");
-	if (err instanceof AppError) return respond(c, err.toProblem(requestId), err.headers);
+	if (err instanceof DomainError) {
+		const response = domainProblem(err, requestId);
+		c.res = response;
+		return response;
+	}
 	if (err instanceof HTTPException) {
 		// Hono raises these for malformed JSON and similar framework-level refusals.
 		const status = err.status;

@@ -1,36 +1,38 @@
 import { eq, sql } from "drizzle-orm";
-import type { Context } from "hono";
-import { AppError } from "../api/lib/problem.ts";
-import type { AppEnv } from "../api/types.ts";
-import type { Tx } from "../db/client.ts";
+import type { Db, Tx } from "../db/client.ts";
 import { users } from "../db/schema.ts";
+import { DomainError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 import { queueNotification } from "../queues/producers.ts";
 import { createAccountToken } from "./account-tokens.ts";
 import { normalizeEmail } from "./email.ts";
 import { hashPassword, verifyDummy, verifyPassword } from "./password.ts";
-import { limitAuthAttempt } from "./rate-limit.ts";
+import { type AttemptContext, limitAuthAttempt } from "./rate-limit.ts";
 import { isUniqueViolation } from "./users.ts";
 
 export type UserRow = typeof users.$inferSelect;
+
+/** What sign-in and registration need of the request: bindings, the client's address, the primary database. */
+export interface AccountContext extends AttemptContext {
+	db: Db;
+}
 
 /**
  * Sign-in and registration, shared by the JSON API and the storefront's
  * forms, so both apply the same rate limits, timing and rules.
  */
 
-export const invalidCredentials = () =>
-	new AppError(401, "invalid_credentials", "Invalid credentials", { detail: "The e-mail address or the password is wrong." });
+export const invalidCredentials = () => new DomainError("invalid_credentials", { detail: "The e-mail address or the password is wrong." });
 
 /**
  * The user for an e-mail and password, or 401. An unknown e-mail and a wrong
  * password get the same answer after the same work: an unknown address still
  * pays for one full password verification.
  */
-export async function authenticate(c: Context<AppEnv>, rawEmail: string, password: string): Promise<UserRow> {
+export async function authenticate(ctx: AccountContext, rawEmail: string, password: string): Promise<UserRow> {
 	const email = normalizeEmail(rawEmail);
-	await limitAuthAttempt(c, "login", email);
-	const db = c.get("database").primary;
+	await limitAuthAttempt(ctx, "login", email);
+	const { db } = ctx;
 	const [user] = await db.select().from(users).where(eq(users.email, email));
 	if (!user) {
 		await verifyDummy(password);
@@ -57,22 +59,22 @@ export async function authenticate(c: Context<AppEnv>, rawEmail: string, passwor
  * runs in the same transaction (the API starts the session there).
  */
 export async function registerAccount<T>(
-	c: Context<AppEnv>,
+	ctx: AccountContext,
 	input: { email: string; password: string; name: string },
 	within: (tx: Tx, user: UserRow) => Promise<T>,
 ): Promise<T> {
 	const email = normalizeEmail(input.email);
-	await limitAuthAttempt(c, "register", email);
+	await limitAuthAttempt(ctx, "register", email);
 	const passwordHash = await hashPassword(input.password);
 	try {
-		return await c.get("database").primary.transaction(async (tx) => {
+		return await ctx.db.transaction(async (tx) => {
 			const [user] = await tx
 				.insert(users)
 				.values({ id: newId("usr"), email, name: input.name, passwordHash })
 				.returning();
 			if (!user) throw new Error("insert returned no row");
 			const verification = await createAccountToken(tx, user.id, "verify_email");
-			await queueNotification(c.env, `verify_email:${user.id}:${verification.expiresAt.getTime()}`, "account.verify_email", {
+			await queueNotification(ctx.env, `verify_email:${user.id}:${verification.expiresAt.getTime()}`, "account.verify_email", {
 				user_id: user.id,
 				email: user.email,
 				name: user.name,
@@ -83,7 +85,7 @@ export async function registerAccount<T>(
 		});
 	} catch (err) {
 		if (isUniqueViolation(err)) {
-			throw new AppError(409, "email_taken", "E-mail already registered", { detail: "An account with this e-mail address exists." });
+			throw new DomainError("email_taken", { detail: "An account with this e-mail address exists." });
 		}
 		throw err;
 	}

@@ -1,14 +1,19 @@
-import type { Context } from "hono";
-import { AppError } from "../api/lib/problem.ts";
-import type { AppEnv } from "../api/types.ts";
+import { DomainError } from "../domain/errors.ts";
 import { hashToken } from "./secrets.ts";
 
 /** Both limiters count per 60 seconds (wrangler.toml), so that is when to come back. */
 const RETRY_AFTER_SECONDS = 60;
 
+/** Who is attempting: the Worker's bindings and the client's address. */
+export interface AttemptContext {
+	env: Env;
+	/** See `clientAddress`. */
+	client: string;
+}
+
 /** The client's address as Cloudflare saw it; local requests without the header share one bucket. */
-export function clientIp(c: Context<AppEnv>): string {
-	return c.req.header("cf-connecting-ip") ?? "local";
+export function clientAddress(request: Request): string {
+	return request.headers.get("cf-connecting-ip") ?? "local";
 }
 
 /**
@@ -17,14 +22,14 @@ export function clientIp(c: Context<AppEnv>): string {
  * and Retry-After once either is over its limit. Runs before any expensive
  * work such as password hashing.
  */
-export async function limitAuthAttempt(c: Context<AppEnv>, action: string, email?: string): Promise<void> {
-	const checks = [c.env.RATE_LIMITER.limit({ key: `${action}:ip:${clientIp(c)}` })];
-	if (email) checks.push(c.env.EMAIL_RATE_LIMITER.limit({ key: `${action}:email:${await hashToken(email)}` }));
+export async function limitAuthAttempt(ctx: AttemptContext, action: string, email?: string): Promise<void> {
+	const checks = [ctx.env.RATE_LIMITER.limit({ key: `${action}:ip:${ctx.client}` })];
+	if (email) checks.push(ctx.env.EMAIL_RATE_LIMITER.limit({ key: `${action}:email:${await hashToken(email)}` }));
 	const outcomes = await Promise.all(checks);
 	if (outcomes.some((outcome) => !outcome.success)) {
-		throw new AppError(429, "rate_limited", "Too many attempts", {
+		throw new DomainError("rate_limited", {
 			detail: `Too many ${action} attempts. Try again in ${RETRY_AFTER_SECONDS} seconds.`,
-			headers: { "retry-after": String(RETRY_AFTER_SECONDS) },
+			retryAfterSeconds: RETRY_AFTER_SECONDS,
 		});
 	}
 }

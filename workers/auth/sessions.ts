@@ -1,7 +1,7 @@
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
-import { AppError } from "../api/lib/problem.ts";
 import type { Db, Executor } from "../db/client.ts";
 import { refreshTokens, users } from "../db/schema.ts";
+import { DomainError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 import { hashToken, randomToken } from "./secrets.ts";
 import { accessTokenTtl, type Role, signAccessToken, type TokenConfig } from "./tokens.ts";
@@ -51,7 +51,7 @@ export async function startSession(db: Executor, env: SessionConfig, user: { id:
 }
 
 const invalidRefresh = () =>
-	new AppError(401, "invalid_refresh_token", "Invalid refresh token", {
+	new DomainError("invalid_refresh_token", {
 		detail: "The refresh token is unknown, expired or revoked. Sign in again.",
 	});
 
@@ -93,7 +93,7 @@ export async function rotateSession(db: Db, env: SessionConfig, presented: strin
 		return { kind: "ok" as const, tokens: await issue(tx, env, user, claimed.familyId) };
 	});
 	if (outcome.kind === "reused") {
-		throw new AppError(401, "refresh_token_reused", "Refresh token reused", {
+		throw new DomainError("refresh_token_reused", {
 			detail: "This refresh token was already used. The session has been revoked; sign in again.",
 		});
 	}

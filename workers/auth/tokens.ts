@@ -1,5 +1,5 @@
 import { errors, type JWTPayload, jwtVerify, SignJWT } from "jose";
-import { AppError } from "../api/lib/problem.ts";
+import { DomainError } from "../domain/errors.ts";
 import { ACCESS_TOKEN_ALG, KeyConfigurationError, loadSigningKeys } from "./keys.ts";
 
 export type Role = "customer" | "admin";
@@ -50,10 +50,9 @@ export async function signAccessToken(env: TokenConfig, claims: AccessClaims): P
 		.sign(keys.current.key);
 }
 
-export function unauthorized(detail: string): AppError {
-	return new AppError(401, "unauthorized", "Authentication required", {
+export function unauthorized(detail: string): DomainError {
+	return new DomainError("unauthorized", {
 		detail,
-		headers: { "www-authenticate": 'Bearer error="invalid_token"' },
 	});
 }
 

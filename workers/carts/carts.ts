@@ -1,11 +1,11 @@
 import { and, eq, inArray, isNull } from "drizzle-orm";
 import type { Cart, CartCaller, CartFailure, CartResult, CartState, MergeOutcome } from "../../durable-objects/cart.ts";
-import { AppError } from "../api/lib/problem.ts";
 import { hashToken } from "../auth/secrets.ts";
 import { unauthorized, verifyAccessToken } from "../auth/tokens.ts";
 import { readThrough } from "../catalog/cache.ts";
 import type { Db } from "../db/client.ts";
 import { products, users, variants } from "../db/schema.ts";
+import { DomainError, notFound } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 
 /** `newId("cart")`: the prefix and 20 characters of Crockford base32. */
@@ -22,8 +22,8 @@ export function cartStub(env: Env, cartId: string): DurableObjectStub<Cart> {
 }
 
 /** The same 404 for a cart that does not exist, has expired, or is someone else's. */
-export function cartNotFound(): AppError {
-	return new AppError(404, "not_found", "Not found", { detail: "No such cart." });
+export function cartNotFound(): DomainError {
+	return notFound("No such cart.");
 }
 
 /**
@@ -46,22 +46,22 @@ export async function callerOf(env: Env, authorization: string | undefined, cart
 }
 
 /** Maps a refusal from the Cart object to problem+json. */
-export function cartFailure(reason: CartFailure, sku?: string): AppError {
+export function cartFailure(reason: CartFailure, sku?: string): DomainError {
 	switch (reason) {
 		case "not_found":
 			return cartNotFound();
 		case "line_not_found":
-			return new AppError(404, "line_not_found", "Not found", { detail: `The cart has no line for ${sku}.` });
+			return new DomainError("line_not_found", { detail: `The cart has no line for ${sku}.` });
 		case "quantity_limit":
-			return new AppError(422, "quantity_limit", "Quantity limit", {
+			return new DomainError("quantity_limit", {
 				detail: `A line holds at most 99 units${sku ? ` of ${sku}` : ""}.`,
 			});
 		case "line_limit":
-			return new AppError(422, "line_limit", "Line limit", { detail: "A cart holds at most 50 different items." });
+			return new DomainError("line_limit", { detail: "A cart holds at most 50 different items." });
 		case "exists":
-			return new AppError(409, "cart_exists", "Conflict", { detail: "A cart with this id exists." });
+			return new DomainError("cart_exists", { detail: "A cart with this id exists." });
 		case "changed":
-			return new AppError(409, "cart_changed", "Cart changed", {
+			return new DomainError("cart_changed", {
 				detail: "The cart changed while its stock was being held. Hold it again.",
 			});
 	}
@@ -200,7 +200,7 @@ export function cachedSkus(env: Env, ctx: { waitUntil(promise: Promise<unknown>)
 export async function assertSellable(source: Db | SkuSource, sku: string): Promise<void> {
 	if (typeof source === "function") {
 		const row = (await source([sku])).get(sku);
-		if (!row || !isSellable(row)) throw new AppError(422, "unknown_sku", "Unknown SKU", { detail: `${sku} is not a product on sale.` });
+		if (!row || !isSellable(row)) throw new DomainError("unknown_sku", { detail: `${sku} is not a product on sale.` });
 		return;
 	}
 	const db = source;
@@ -209,7 +209,7 @@ export async function assertSellable(source: Db | SkuSource, sku: string): Promi
 		.from(variants)
 		.innerJoin(products, eq(products.id, variants.productId))
 		.where(and(eq(variants.sku, sku), isNull(variants.archivedAt), eq(products.status, "active")));
-	if (!row) throw new AppError(422, "unknown_sku", "Unknown SKU", { detail: `${sku} is not a product on sale.` });
+	if (!row) throw new DomainError("unknown_sku", { detail: `${sku} is not a product on sale.` });
 }
 
 export interface Money {

@@ -1,13 +1,14 @@
 import type { z } from "@hono/zod-openapi";
 import { and, asc, desc, eq, ilike, inArray, or, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn, PgInsertValue } from "drizzle-orm/pg-core";
-import type { AdminProductSchema, CreateProductBody, PatchProductBody, PRODUCT_STATUSES } from "../api/admin/products.schemas.ts";
-import { MAX_LIVE_VARIANTS } from "../api/admin/products.schemas.ts";
-import { CURSOR_TIMESTAMP, decodeCursor, encodeCursor, invalidCursor } from "../api/lib/cursor.ts";
-import { AppError, type FieldError } from "../api/lib/problem.ts";
+import type { AdminProductSchema, CreateProductBody, PatchProductBody, PRODUCT_STATUSES } from "./admin.schemas.ts";
+import { MAX_LIVE_VARIANTS } from "./admin.schemas.ts";
+import { CURSOR_TIMESTAMP, decodeCursor, encodeCursor, invalidCursor } from "../domain/cursor.ts";
 import { isUniqueViolation } from "../auth/users.ts";
 import type { Db, Executor, Tx } from "../db/client.ts";
 import { categories, products, variants } from "../db/schema.ts";
+import type { FieldError } from "../domain/errors.ts";
+import { DomainError, notFound } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 import { recordAudit } from "./audit.ts";
 import { bumpCatalogVersion } from "./cache.ts";
@@ -70,10 +71,10 @@ const SLUG_CONSTRAINT = "products_slug_key";
 const SKU_CONSTRAINT = "variants_sku_key";
 const CATEGORY_FK = "products_category_id_categories_id_fk";
 
-const productNotFound = () => new AppError(404, "not_found", "Not found", { detail: "No product with this id." });
+const productNotFound = () => notFound("No product with this id.");
 
 const slugTaken = (slug: string, derived: boolean) =>
-	new AppError(409, "slug_taken", "Slug taken", {
+	new DomainError("slug_taken", {
 		detail: derived
 			? `The slug "${slug}", derived from the title, belongs to another product; send a slug of your own.`
 			: `The slug "${slug}" belongs to another product.`,
@@ -81,13 +82,13 @@ const slugTaken = (slug: string, derived: boolean) =>
 	});
 
 const skuTaken = (skus: string[] | undefined) =>
-	new AppError(409, "sku_taken", "SKU taken", {
+	new DomainError("sku_taken", {
 		detail: skus?.length ? `These SKUs belong to another product: ${skus.join(", ")}.` : "A SKU in the request belongs to another product.",
 		...(skus?.length ? { extensions: { skus } } : {}),
 	});
 
 const unknownCategory = (id: string | null | undefined) =>
-	new AppError(422, "unknown_category", "Unknown category", { detail: id ? `No category with id ${id}.` : "The category does not exist." });
+	new DomainError("unknown_category", { detail: id ? `No category with id ${id}.` : "The category does not exist." });
 
 /** The first value of `key` along an error's cause chain (drizzle wraps the driver's error). */
 function errorProperty(err: unknown, key: "code" | "constraint"): string | undefined {
@@ -323,7 +324,7 @@ async function upsertVariants(tx: Tx, productId: string, current: AdminVariant[]
 		}
 	});
 	if (missing.length > 0) {
-		throw new AppError(400, "validation_failed", "Request validation failed", {
+		throw new DomainError("validation_failed", {
 			detail: "The request body is invalid.",
 			extensions: { errors: missing },
 		});
@@ -340,13 +341,13 @@ async function upsertVariants(tx: Tx, productId: string, current: AdminVariant[]
 		if (!bySku.has(upsert.sku) && !upsert.archived) live.push({ sku: upsert.sku, currency: upsert.currency as string });
 	}
 	if (live.length > MAX_LIVE_VARIANTS) {
-		throw new AppError(422, "too_many_variants", "Too many variants", {
+		throw new DomainError("too_many_variants", {
 			detail: `A product has at most ${MAX_LIVE_VARIANTS} live variants; this change would leave ${live.length}. Archive some first.`,
 		});
 	}
 	const currencies = [...new Set(live.map((variant) => variant.currency))];
 	if (currencies.length > 1) {
-		throw new AppError(422, "currency_mismatch", "Mixed currencies", {
+		throw new DomainError("currency_mismatch", {
 			detail: `All live variants of a product share one currency; this change would mix ${currencies.join(", ")}.`,
 			extensions: { currencies },
 		});

@@ -1,4 +1,4 @@
-import { CURSOR_TIMESTAMP, decodeCursor, encodeCursor, invalidCursor } from "../api/lib/cursor.ts";
+import { CURSOR_TIMESTAMP, decodeCursor, encodeCursor, invalidCursor } from "../domain/cursor.ts";
 import type { Database } from "../db/client.ts";
 import { type CachedBody, readThrough } from "./cache.ts";
 import { type CategoryNode, categoryTree, getProduct, listProducts, type ProductDetail, type ProductSort } from "./queries.ts";

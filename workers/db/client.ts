@@ -1,7 +1,7 @@
 import { neonConfig, Pool } from "@neondatabase/serverless";
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import { drizzle, type NeonDatabase } from "drizzle-orm/neon-serverless";
-import { AppError } from "../api/lib/problem.ts";
+import { DomainError } from "../domain/errors.ts";
 import { AdmissionTimeoutError, databaseAdmission } from "./admission.ts";
 import * as schema from "./schema.ts";
 
@@ -93,7 +93,7 @@ export class Database {
 
 	#open(url: string | undefined): Db {
 		if (!url) {
-			throw new AppError(503, "database_unavailable", "Database unavailable", {
+			throw new DomainError("database_unavailable", {
 				detail: "The database is not configured.",
 			});
 		}

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, ilike, or, type SQL } from "drizzle-orm";
-import { AppError } from "../api/lib/problem.ts";
 import type { Executor } from "../db/client.ts";
 import { products, variants } from "../db/schema.ts";
+import { DomainError, notFound } from "../domain/errors.ts";
 import { inventoryItem } from "./reservations.ts";
 
 /**
@@ -12,7 +12,7 @@ import { inventoryItem } from "./reservations.ts";
 /** Only SKUs the catalog knows get an object: a made-up SKU must not create one. */
 export async function assertKnownSku(db: Executor, sku: string): Promise<void> {
 	const [row] = await db.select({ id: variants.id }).from(variants).where(eq(variants.sku, sku));
-	if (!row) throw new AppError(404, "not_found", "Not found", { detail: `No SKU ${sku}.` });
+	if (!row) throw notFound(`No SKU ${sku}.`);
 }
 
 export interface StockAfterAdjust {
@@ -39,12 +39,12 @@ export async function adjustStock(
 	await assertKnownSku(db, sku);
 	const result = await inventoryItem(env, sku).adjust(sku, delta, reason, `${actorId}:${key}`);
 	if (!result.ok && result.reason === "below_reserved") {
-		throw new AppError(409, "below_reserved", "Stock below reservations", {
+		throw new DomainError("below_reserved", {
 			detail: `On hand ${result.onHand} with ${result.reserved} reserved: the change would leave fewer units than are reserved.`,
 		});
 	}
 	if (!result.ok) {
-		throw new AppError(422, "idempotency_key_reused", "Idempotency-Key reused", {
+		throw new DomainError("idempotency_key_reused", {
 			detail: "This key was already used for a different change.",
 		});
 	}

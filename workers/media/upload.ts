@@ -1,13 +1,28 @@
 import { and, asc, eq, sql } from "drizzle-orm";
-import { AppError, fieldErrors } from "../api/lib/problem.ts";
-import { UploadFields } from "../api/media/media.routes.ts";
+import { z } from "zod";
 import { recordAudit } from "../catalog/audit.ts";
 import { bumpCatalogVersion } from "../catalog/cache.ts";
 import type { Db } from "../db/client.ts";
 import { media, products } from "../db/schema.ts";
+import { DomainError, fieldErrors, notFound } from "../domain/errors.ts";
 import { sha256Hex } from "../domain/hash.ts";
 import { newId } from "../domain/ids.ts";
 import { sniffImage } from "./sniff.ts";
+
+/** Longest accepted alt text, in characters. */
+export const MAX_ALT_LENGTH = 300;
+/** Largest accepted `position`; positions only order a product's images. */
+export const MAX_POSITION = 10_000;
+/** The text fields of the upload form; the file itself is read and checked by the handler. */
+export const UploadFields = z.object({
+	alt: z.string().trim().max(MAX_ALT_LENGTH).optional(),
+	position: z
+		.string()
+		.regex(/^\d{1,5}$/, "Use a whole number from 0.")
+		.transform(Number)
+		.pipe(z.number().int().max(MAX_POSITION))
+		.optional(),
+});
 
 /**
  * Product image uploads, shared by `POST /v1/admin/products/{id}/media` and
@@ -53,13 +68,12 @@ export function mediaMaxBytes(env: Env): number {
 	return Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_MEDIA_MAX_BYTES;
 }
 
-export const tooLarge = (max: number) =>
-	new AppError(413, "payload_too_large", "Request body too large", { detail: `Uploads are limited to ${max} bytes.` });
+export const tooLarge = (max: number) => new DomainError("payload_too_large", { detail: `Uploads are limited to ${max} bytes.` });
 
-export const productNotFound = () => new AppError(404, "not_found", "Not found", { detail: "There is no product with this id." });
+export const productNotFound = () => notFound("There is no product with this id.");
 
-function invalid(path: string, message: string): AppError {
-	return new AppError(400, "validation_failed", "Request validation failed", {
+function invalid(path: string, message: string): DomainError {
+	return new DomainError("validation_failed", {
 		detail: "The request form is invalid.",
 		extensions: { errors: [{ path, message }] },
 	});
@@ -76,7 +90,7 @@ export function checkUploadRequest(request: Request, max: number): string {
 	const contentType = request.headers.get("content-type") ?? "";
 	const mediaType = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
 	if (mediaType !== "multipart/form-data" || !/;\s*boundary=/i.test(contentType)) {
-		throw new AppError(415, "unsupported_media_type", "Unsupported media type", {
+		throw new DomainError("unsupported_media_type", {
 			detail: "Send the upload as multipart/form-data with the image in the field `file`.",
 		});
 	}
@@ -135,7 +149,7 @@ export async function readUploadForm(request: Request, contentType: string, max:
 	try {
 		form = await new Response(body, { headers: { "content-type": contentType } }).formData();
 	} catch {
-		throw new AppError(400, "malformed_request", "Malformed request", { detail: "The multipart/form-data body could not be parsed." });
+		throw new DomainError("malformed_request", { detail: "The multipart/form-data body could not be parsed." });
 	}
 	const unknown = [...new Set(form.keys())].filter((name) => !FORM_FIELDS.has(name));
 	if (unknown.length > 0) throw invalid("body", `Unknown field(s): ${unknown.join(", ")}`);
@@ -155,7 +169,7 @@ export async function readUploadForm(request: Request, contentType: string, max:
 	};
 	const parsed = UploadFields.safeParse({ alt: text("alt"), position: text("position") });
 	if (!parsed.success) {
-		throw new AppError(400, "validation_failed", "Request validation failed", {
+		throw new DomainError("validation_failed", {
 			detail: "The request form is invalid.",
 			extensions: { errors: fieldErrors(parsed.error.issues, "body") },
 		});
@@ -181,7 +195,7 @@ export async function attachProductImage(
 	const bytes = new Uint8Array(await upload.file.arrayBuffer());
 	const sniffed = sniffImage(bytes);
 	if (!sniffed) {
-		throw new AppError(415, "unsupported_media_type", "Unsupported media type", {
+		throw new DomainError("unsupported_media_type", {
 			detail: "The file is not a JPEG, PNG, WebP or AVIF image.",
 		});
 	}

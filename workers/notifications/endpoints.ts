@@ -1,9 +1,9 @@
 import { and, count, desc, eq, gte, lt, or, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
-import { decodeCursor, encodeCursor, invalidCursor } from "../api/lib/cursor.ts";
-import { AppError } from "../api/lib/problem.ts";
+import { decodeCursor, encodeCursor, invalidCursor } from "../domain/cursor.ts";
 import type { Db } from "../db/client.ts";
 import { notifications, webhookDeliveries, webhookEndpoints } from "../db/schema.ts";
+import { DomainError, notFound } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 import { checkWebhookUrl } from "./ssrf.ts";
 import { generateWebhookSecret } from "./webhook-signing.ts";
@@ -145,7 +145,7 @@ function endpointView(row: EndpointRow): EndpointView {
 	};
 }
 
-export const endpointNotFound = () => new AppError(404, "not_found", "Not found", { detail: "No such webhook endpoint." });
+export const endpointNotFound = () => notFound("No such webhook endpoint.");
 
 /** Every registered endpoint, newest first. */
 export async function listEndpoints(db: Db): Promise<EndpointView[]> {
@@ -171,7 +171,7 @@ export async function createEndpoint(
 ): Promise<EndpointView & { secret: string }> {
 	const checked = checkWebhookUrl(input.url, { allowHttp: allowHttpEndpoints(env) });
 	if (!checked.ok) {
-		throw new AppError(422, "url_refused", "URL refused", {
+		throw new DomainError("url_refused", {
 			detail: `Webhook endpoints must be public https URLs: ${checked.reason}.`,
 			extensions: { errors: [{ path: "body.url", message: checked.reason }] },
 		});

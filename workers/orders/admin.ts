@@ -1,8 +1,8 @@
 import { and, asc, count, desc, eq, gte, inArray, lt, lte, or, type SQL, sql } from "drizzle-orm";
-import { decodeCursor, encodeCursor, invalidCursor } from "../api/lib/cursor.ts";
-import { AppError } from "../api/lib/problem.ts";
+import { decodeCursor, encodeCursor, invalidCursor } from "../domain/cursor.ts";
 import type { Db } from "../db/client.ts";
 import { orderEvents, orderLines, orders, payments, users } from "../db/schema.ts";
+import { DomainError, notFound } from "../domain/errors.ts";
 import { PaymentProviderError } from "../payments/provider.ts";
 import type { WaitUntil } from "./checkout.ts";
 import { refundOrder } from "./lifecycle.ts";
@@ -24,13 +24,13 @@ import { ORDER_STATUSES, type OrderStatus, transition } from "./state.ts";
  * `/v1/orders` and `/v1/admin/orders` API and the admin console's order pages.
  */
 
-export const orderNotFound = () => new AppError(404, "not_found", "Not found", { detail: "No such order among yours." });
+export const orderNotFound = () => notFound("No such order among yours.");
 
 /** The 502 for a refund the payment provider would not make: nothing changed, so a retry is safe. */
-export function providerFailed(err: unknown): AppError {
-	return new AppError(502, "payment_provider_unavailable", "Payment provider unavailable", {
+export function providerFailed(err: unknown): DomainError {
+	return new DomainError("payment_provider_unavailable", {
 		detail: "The refund could not be made; nothing changed. Retry shortly.",
-		headers: { "retry-after": "5" },
+		retryAfterSeconds: 5,
 		cause: err,
 	});
 }

@@ -1,12 +1,12 @@
 import { eq, getTableColumns, sql } from "drizzle-orm";
 import type { WithSubquery } from "drizzle-orm/subquery";
 import type { CartCaller, CartLine } from "../../durable-objects/cart.ts";
-import { AppError } from "../api/lib/problem.ts";
 import type { IdempotencyClaim } from "../api/middleware/idempotency.ts";
 import { hashToken, randomToken } from "../auth/secrets.ts";
 import { cartFailure, cartNotFound, cartStub, isSellable, skuRows } from "../carts/carts.ts";
 import type { Database, Executor } from "../db/client.ts";
 import { orderEvents, orderLines, orders, outbox, payments, type ShippingAddress } from "../db/schema.ts";
+import { DomainError, type ErrorCode } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 import { type Line, releaseAll, reserveAll, type ShortLine } from "../inventory/reservations.ts";
 import { PaymentProviderError } from "../payments/provider.ts";
@@ -106,7 +106,7 @@ export async function holdCartStock(
 		case "short":
 			throw outOfStock(result.short);
 		case "empty":
-			throw unprocessable("cart_empty", "Cart is empty", "Add items to the cart before holding its stock.");
+			throw unprocessable("cart_empty", "Add items to the cart before holding its stock.");
 		default:
 			throw cartFailure(result.reason);
 	}
@@ -127,23 +127,23 @@ async function reserveStock(env: Env, orderId: string, lines: readonly Line[], t
 	});
 }
 
-function inventoryUnavailable(cause: unknown): AppError {
-	return new AppError(503, "inventory_unavailable", "Service temporarily unavailable", {
+function inventoryUnavailable(cause: unknown): DomainError {
+	return new DomainError("inventory_unavailable", {
 		detail: "Stock could not be reserved. Retry shortly.",
-		headers: { "retry-after": "2" },
+		retryAfterSeconds: 2,
 		cause,
 	});
 }
 
-export function outOfStock(short: ShortLine[]): AppError {
-	return new AppError(409, "out_of_stock", "Out of stock", {
+export function outOfStock(short: ShortLine[]): DomainError {
+	return new DomainError("out_of_stock", {
 		detail: `Not enough stock for ${short.map((s) => s.sku).join(", ")}.`,
 		extensions: { lines: short },
 	});
 }
 
-function unprocessable(code: string, title: string, detail: string, extensions: Record<string, unknown> = {}): AppError {
-	return new AppError(422, code, title, { detail, extensions });
+function unprocessable(code: ErrorCode, detail: string, extensions: Record<string, unknown> = {}): DomainError {
+	return new DomainError(code, { detail, extensions });
 }
 
 /**
@@ -194,7 +194,7 @@ export async function checkout(
 		if (!snapshot.ok) throw cartNotFound();
 		cartLines = snapshot.cart.lines;
 	}
-	if (cartLines.length === 0) throw unprocessable("cart_empty", "Cart is empty", "Add items to the cart before checking out.");
+	if (cartLines.length === 0) throw unprocessable("cart_empty", "Add items to the cart before checking out.");
 
 	const rows = await skuRows(
 		db,
@@ -205,7 +205,7 @@ export async function checkout(
 		return !row || !isSellable(row);
 	});
 	if (unavailable.length > 0) {
-		throw unprocessable("items_unavailable", "Items no longer on sale", "Remove the items that are no longer sold, then check out again.", {
+		throw unprocessable("items_unavailable", "Remove the items that are no longer sold, then check out again.", {
 			skus: unavailable.map((line) => line.sku),
 		});
 	}
@@ -216,7 +216,7 @@ export async function checkout(
 	});
 	const currencies = new Set(priced.map(({ row }) => row.currency));
 	if (currencies.size !== 1) {
-		throw unprocessable("mixed_currency", "Mixed currencies", "Every item of one order must be priced in the same currency.", {
+		throw unprocessable("mixed_currency", "Every item of one order must be priced in the same currency.", {
 			currencies: [...currencies],
 		});
 	}
@@ -226,7 +226,7 @@ export async function checkout(
 	const discount = code ? await validateDiscount(db, code, currency, subtotal) : null;
 	const country = input.shippingAddress.country.toUpperCase();
 	const totals = computeTotals(pricingConfig(env), currency, country, subtotal, discount ? discountOf(discount) : null);
-	if (!totals) throw unprocessable("currency_not_supported", "Currency not supported", `Orders in ${currency} cannot be shipped.`);
+	if (!totals) throw unprocessable("currency_not_supported", `Orders in ${currency} cannot be shipped.`);
 
 	const lines: Line[] = cartLines.map((line) => ({ sku: line.sku, quantity: line.quantity }));
 	const ttlMs = reservationTtlMs(env);
@@ -404,14 +404,14 @@ async function finishPayment(
 		// The order is undone: a retry with the same key must place a new one, not resume this one.
 		await claim?.forget(database.primary);
 		if (reason === "payment_rejected") {
-			throw new AppError(422, "payment_rejected", "Payment rejected", {
+			throw new DomainError("payment_rejected", {
 				detail: "The payment provider refused this payment. The order was cancelled and nothing was charged.",
 				cause: err,
 			});
 		}
-		throw new AppError(502, "payment_provider_unavailable", "Payment provider unavailable", {
+		throw new DomainError("payment_provider_unavailable", {
 			detail: "The payment could not be created. The order was cancelled and its stock released; retry with a new Idempotency-Key.",
-			headers: { "retry-after": "5" },
+			retryAfterSeconds: 5,
 			cause: err,
 		});
 	}

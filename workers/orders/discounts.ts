@@ -1,7 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
-import { AppError } from "../api/lib/problem.ts";
 import type { Executor, Tx } from "../db/client.ts";
 import { discountCodes } from "../db/schema.ts";
+import { DomainError } from "../domain/errors.ts";
 import type { Discount } from "./pricing.ts";
 
 export type DiscountRow = typeof discountCodes.$inferSelect;
@@ -10,8 +10,8 @@ export function normalizeCode(code: string): string {
 	return code.trim().toUpperCase();
 }
 
-function invalid(detail: string): AppError {
-	return new AppError(422, "invalid_discount_code", "Invalid discount code", {
+function invalid(detail: string): DomainError {
+	return new DomainError("invalid_discount_code", {
 		detail,
 		extensions: { errors: [{ path: "body.discount_code", message: detail }] },
 	});

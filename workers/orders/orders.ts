@@ -1,7 +1,7 @@
 import { and, asc, eq, sql } from "drizzle-orm";
-import { AppError } from "../api/lib/problem.ts";
 import type { Executor, Tx } from "../db/client.ts";
 import { orderEvents, orderLines, orders, payments, type ShippingAddress } from "../db/schema.ts";
+import { DomainError } from "../domain/errors.ts";
 import { ENTERED_AT, type OrderAction, type OrderStatus, transition } from "./state.ts";
 
 export type OrderRow = typeof orders.$inferSelect;
@@ -98,8 +98,8 @@ export function viewOf(loaded: LoadedOrder): OrderView {
 	return orderView(loaded.order, loaded.lines, loaded.payment);
 }
 
-export function invalidTransition(from: OrderStatus, action: OrderAction): AppError {
-	return new AppError(409, "invalid_transition", "Invalid order transition", {
+export function invalidTransition(from: OrderStatus, action: OrderAction): DomainError {
+	return new DomainError("invalid_transition", {
 		detail: `An order that is ${from.replace("_", " ")} cannot be ${
 			{
 				pay: "paid",

@@ -1,4 +1,4 @@
-import { AppError } from "../api/lib/problem.ts";
+import { DomainError, notFound } from "../domain/errors.ts";
 import { WebhookPayloadError, WebhookSignatureError } from "../payments/provider.ts";
 import { createTestProvider } from "../payments/test-provider.ts";
 import { envelope } from "../queues/envelope.ts";
@@ -17,16 +17,16 @@ export async function acceptWebhook(
 	rawBody: string,
 	headers: Headers,
 ): Promise<{ received: true; queued: boolean }> {
-	if (provider !== env.PAYMENT_PROVIDER) throw new AppError(404, "not_found", "Not found", { detail: "No such payment provider." });
+	if (provider !== env.PAYMENT_PROVIDER) throw notFound("No such payment provider.");
 	let event: Awaited<ReturnType<ReturnType<typeof paymentsFor>["parseWebhook"]>>;
 	try {
 		event = await paymentsFor(env).parseWebhook(rawBody, headers);
 	} catch (err) {
 		if (err instanceof WebhookSignatureError) {
-			throw new AppError(400, "invalid_signature", "Invalid signature", { detail: "The webhook signature is missing, wrong or too old." });
+			throw new DomainError("invalid_signature", { detail: "The webhook signature is missing, wrong or too old." });
 		}
 		if (err instanceof WebhookPayloadError) {
-			throw new AppError(400, "malformed_event", "Malformed event", { detail: "The signed body is not an event this endpoint can read." });
+			throw new DomainError("malformed_event", { detail: "The signed body is not an event this endpoint can read." });
 		}
 		throw err;
 	}
@@ -34,9 +34,9 @@ export async function acceptWebhook(
 	try {
 		await env.ORDERS_QUEUE.send(envelope(`payment:${event.provider}:${event.id}`, "payment.event", { ...event }), { contentType: "json" });
 	} catch (cause) {
-		throw new AppError(503, "queue_unavailable", "Service temporarily unavailable", {
+		throw new DomainError("queue_unavailable", {
 			detail: "The event could not be queued. The provider will deliver it again.",
-			headers: { "retry-after": "5" },
+			retryAfterSeconds: 5,
 			cause,
 		});
 	}

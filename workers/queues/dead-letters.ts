@@ -1,7 +1,7 @@
 import { and, count, desc, eq, isNotNull, isNull, lt, sql } from "drizzle-orm";
-import { AppError } from "../api/lib/problem.ts";
 import type { Db } from "../db/client.ts";
 import { deadLetters } from "../db/schema.ts";
+import { DomainError, notFound } from "../domain/errors.ts";
 
 /**
  * Records messages a queue gave up on, once per (queue, message id), so that
@@ -97,17 +97,17 @@ export async function replayDeadLetter(env: Env, db: Db, id: number): Promise<De
 		if (!claimed) {
 			const [exists] = await tx.select({ id: deadLetters.id }).from(deadLetters).where(eq(deadLetters.id, id));
 			throw exists
-				? new AppError(409, "already_replayed", "Already replayed", { detail: "This dead letter was already put back on its queue." })
-				: new AppError(404, "not_found", "Not found", { detail: "No dead letter with this id." });
+				? new DomainError("already_replayed", { detail: "This dead letter was already put back on its queue." })
+				: notFound("No dead letter with this id.");
 		}
 		const queue = claimed.queue === "orders" ? env.ORDERS_QUEUE : claimed.queue === "notifications" ? env.NOTIFICATIONS_QUEUE : undefined;
-		if (!queue) throw new AppError(409, "unknown_queue", "Unknown queue", { detail: `No producer for queue ${claimed.queue}.` });
+		if (!queue) throw new DomainError("unknown_queue", { detail: `No producer for queue ${claimed.queue}.` });
 		try {
 			await queue.send(claimed.body, { contentType: "json" });
 		} catch (cause) {
-			throw new AppError(503, "queue_unavailable", "Service temporarily unavailable", {
+			throw new DomainError("queue_unavailable", {
 				detail: "The queue refused the message; nothing changed. Retry shortly.",
-				headers: { "retry-after": "5" },
+				retryAfterSeconds: 5,
 				cause,
 			});
 		}

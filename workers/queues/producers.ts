@@ -1,4 +1,4 @@
-import { AppError } from "../api/lib/problem.ts";
+import { DomainError } from "../domain/errors.ts";
 import { envelope } from "./envelope.ts";
 
 /**
@@ -10,9 +10,9 @@ async function produce(queue: Queue, id: string, type: string, data: Record<stri
 	try {
 		await queue.send(envelope(id, type, data), { contentType: "json" });
 	} catch (cause) {
-		throw new AppError(503, "queue_unavailable", "Service temporarily unavailable", {
+		throw new DomainError("queue_unavailable", {
 			detail: "An event could not be queued. Retry shortly.",
-			headers: { "retry-after": "5" },
+			retryAfterSeconds: 5,
 			cause,
 		});
 	}

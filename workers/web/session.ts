@@ -2,13 +2,13 @@ import { eq } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { CartCaller, CartState } from "../../durable-objects/cart.ts";
-import { AppError } from "../api/lib/problem.ts";
 import type { AppEnv } from "../api/types.ts";
 import { hashToken, randomToken } from "../auth/secrets.ts";
 import { type IssuedTokens, revokeSessionOf, rotateSession } from "../auth/sessions.ts";
 import { type AccessClaims, verifyAccessToken } from "../auth/tokens.ts";
 import { CART_ID, cartStub, ensureUserCart, mergeGuestCart } from "../carts/carts.ts";
 import { users } from "../db/schema.ts";
+import { DomainError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 
 /**
@@ -82,7 +82,7 @@ export function loadViewer({ skip }: { skip?: (path: string) => boolean } = {}):
 				c.set("viewer", await verifyAccessToken(c.env, tokens.access_token));
 			} catch (err) {
 				// Only a refused token ends the session; an outage (database down) must not sign everyone out.
-				if (!(err instanceof AppError)) throw err;
+				if (!(err instanceof DomainError)) throw err;
 				deleteCookie(c, REFRESH, { path: "/" });
 			}
 		}
@@ -106,7 +106,7 @@ export function sameOriginPosts({ skip }: { skip?: (path: string) => boolean } =
 			const origin = sent === "null" && site === "same-origin" ? undefined : sent;
 			const own = new URL(c.req.url).origin;
 			if ((origin && origin !== own) || (!origin && site && site !== "same-origin" && site !== "none")) {
-				throw new AppError(403, "cross_site_post", "Forbidden", { detail: "Cross-site form posts are refused." });
+				throw new DomainError("cross_site_post", { detail: "Cross-site form posts are refused." });
 			}
 		}
 		await next();

@@ -9,7 +9,7 @@ import {
 	MAX_LIVE_VARIANTS,
 	PatchProductBody,
 	ProductIdParam,
-} from "./products.schemas.ts";
+} from "../../catalog/admin.schemas.ts";
 
 const tags = ["Admin"];
 const forbidden = { 403: problemResponse("Not an admin") };

@@ -8,17 +8,17 @@ import { revokeSessionOf, rotateSession, startSession } from "../../auth/session
 import { publicUser } from "../../auth/users.ts";
 import { ensureUserCart, mergeGuestCart, priceCart } from "../../carts/carts.ts";
 import { Database } from "../../db/client.ts";
-import { AppError } from "../lib/problem.ts";
+import { DomainError } from "../../domain/errors.ts";
 import type { AppEnv } from "../types.ts";
 import type { login, logout, passwordReset, passwordResetConfirm, refresh, register, verifyEmail } from "./auth.routes.ts";
+import { accountContext } from "../lib/request.ts";
 
-const invalidToken = () =>
-	new AppError(400, "invalid_token", "Invalid token", { detail: "The link is invalid, expired or was already used." });
+const invalidToken = () => new DomainError("invalid_token", { detail: "The link is invalid, expired or was already used." });
 
 /** Registration (see registerAccount): the session starts in the same transaction. */
 export const registerHandler: RouteHandler<typeof register, AppEnv> = async (c) => {
 	const body = c.req.valid("json");
-	const result = await registerAccount(c, body, async (tx, user) => {
+	const result = await registerAccount(accountContext(c), body, async (tx, user) => {
 		const tokens = await startSession(tx, c.env, user);
 		return { user: publicUser(user), ...tokens };
 	});
@@ -28,7 +28,7 @@ export const registerHandler: RouteHandler<typeof register, AppEnv> = async (c) 
 /** Sign-in (see authenticate), merging a presented guest cart into the user's cart. */
 export const loginHandler: RouteHandler<typeof login, AppEnv> = async (c) => {
 	const body = c.req.valid("json");
-	const user = await authenticate(c, body.email, body.password);
+	const user = await authenticate(accountContext(c), body.email, body.password);
 	const db = c.get("database").primary;
 	// The merge runs before the session starts, so a fault in it fails the sign-in cleanly.
 	const cart = body.guest_cart_id && body.guest_token ? await mergeAtLogin(c, user.id, body.guest_cart_id, body.guest_token) : undefined;
@@ -70,7 +70,7 @@ export const verifyEmailHandler: RouteHandler<typeof verifyEmail, AppEnv> = asyn
 
 export const passwordResetHandler: RouteHandler<typeof passwordReset, AppEnv> = async (c) => {
 	const email = normalizeEmail(c.req.valid("json").email);
-	await limitAuthAttempt(c, "password_reset", email);
+	await limitAuthAttempt(accountContext(c), "password_reset", email);
 	const requestId = c.get("requestId");
 	// The request's own pool is closed as soon as the answer is sent, so the
 	// background work opens and closes its own.
@@ -94,7 +94,7 @@ export const passwordResetHandler: RouteHandler<typeof passwordReset, AppEnv> = 
 
 export const passwordResetConfirmHandler: RouteHandler<typeof passwordResetConfirm, AppEnv> = async (c) => {
 	const { token, password } = c.req.valid("json");
-	await limitAuthAttempt(c, "password_reset_confirm");
+	await limitAuthAttempt(accountContext(c), "password_reset_confirm");
 	const changed = await resetPasswordWithToken(c.get("database").primary, token, password);
 	if (!changed) throw invalidToken();
 	return c.body(null, 204);

@@ -2,7 +2,7 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { type CachedBody, matchesEtag } from "../../catalog/cache.ts";
 import { cachedCategories, cachedProduct, cachedProductList } from "../../catalog/reads.ts";
-import { AppError } from "../lib/problem.ts";
+import { notFound } from "../../domain/errors.ts";
 import type { AppEnv } from "../types.ts";
 import type { getProduct as getProductRoute, listCategories, listProducts } from "./catalog.routes.ts";
 
@@ -25,7 +25,7 @@ export const listProductsHandler: RouteHandler<typeof listProducts, AppEnv> = as
 export const getProductHandler: RouteHandler<typeof getProductRoute, AppEnv> = async (c) => {
 	const { idOrSlug } = c.req.valid("param");
 	const entry = await cachedProduct(c.env.CATALOG, c.executionCtx, c.get("database"), idOrSlug);
-	if (!entry) throw new AppError(404, "not_found", "Not found", { detail: "No active product with this id or slug." });
+	if (!entry) throw notFound("No active product with this id or slug.");
 	return respondCached(c, entry, PRODUCT_CACHE_CONTROL) as never;
 };
 

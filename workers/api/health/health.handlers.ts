@@ -1,6 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
-import { AppError } from "../lib/problem.ts";
+import { HttpError } from "../lib/problem.ts";
 import type { AppEnv } from "../types.ts";
 import type { live, ready } from "./health.routes.ts";
 
@@ -51,10 +51,11 @@ export const readyHandler: RouteHandler<typeof ready, AppEnv> = async (c) => {
 		.filter(([, check]) => check.status === "fail")
 		.map(([name]) => name);
 	if (failed.length > 0) {
-		throw new AppError(503, "not_ready", "Service not ready", {
+		throw new HttpError("not_ready", {
 			detail: `Failing: ${failed.join(", ")}.`,
 			extensions: { checks },
-			headers: { ...NO_STORE, "retry-after": "5" },
+			retryAfterSeconds: 5,
+			headers: NO_STORE,
 		});
 	}
 	return c.json({ status: "ok" as const, checks }, 200, NO_STORE);

@@ -1,7 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { adjustStock, assertKnownSku } from "../../inventory/admin.ts";
 import { inventoryItem } from "../../inventory/reservations.ts";
-import { AppError } from "../lib/problem.ts";
+import { HttpError } from "../lib/problem.ts";
 import type { AppEnv } from "../types.ts";
 import type { adjustInventory, getAvailability, liveAvailability } from "./inventory.routes.ts";
 
@@ -15,7 +15,7 @@ export const getAvailabilityHandler: RouteHandler<typeof getAvailability, AppEnv
 export const liveAvailabilityHandler: RouteHandler<typeof liveAvailability, AppEnv> = async (c) => {
 	const { sku } = c.req.valid("param");
 	if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-		throw new AppError(426, "upgrade_required", "WebSocket required", {
+		throw new HttpError("upgrade_required", {
 			detail: "Connect with a WebSocket client.",
 			headers: { upgrade: "websocket" },
 		});

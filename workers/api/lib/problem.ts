@@ -1,10 +1,7 @@
 import { z } from "@hono/zod-openapi";
+import { DomainError, type DomainErrorOptions, type ErrorCode, type ErrorKind, type FieldError } from "../../domain/errors.ts";
 
-/** One failed field of a validation error, with its JSON path. */
-export interface FieldError {
-	path: string;
-	message: string;
-}
+export type { FieldError };
 
 /** RFC 9457 problem details, plus the stable `code` and `request_id` every answer carries. */
 export interface Problem {
@@ -40,41 +37,47 @@ export function problemResponse(description: string) {
 
 const PROBLEM_BASE = "https://edge-commerce.dev/problems/";
 
+/** The HTTP status of each kind of domain error: the API's one mapping (the storefront uses it too). */
+export const STATUS_OF_KIND: Record<ErrorKind, number> = {
+	invalid: 400,
+	unauthenticated: 401,
+	forbidden: 403,
+	not_found: 404,
+	conflict: 409,
+	too_large: 413,
+	unsupported_media: 415,
+	unsatisfiable: 416,
+	unprocessable: 422,
+	upgrade_required: 426,
+	rate_limited: 429,
+	upstream_failed: 502,
+	unavailable: 503,
+};
+
 /**
- * A failure the client can act on, or an outage it should retry later.
- * Services throw these; the app's one error handler turns them into problem+json.
+ * A domain error raised by the HTTP layer itself that needs a header of its
+ * own (`Content-Range` on a 416, `Upgrade` on a 426). Services never use it.
  */
-export class AppError extends Error {
-	readonly status: number;
-	readonly code: string;
-	readonly title: string;
-	readonly detail: string | undefined;
-	readonly extensions: Record<string, unknown>;
+export class HttpError extends DomainError {
 	readonly headers: Record<string, string>;
 
-	constructor(
-		status: number,
-		code: string,
-		title: string,
-		options: { detail?: string; extensions?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown } = {},
-	) {
-		super(options.detail ?? title, options.cause === undefined ? undefined : { cause: options.cause });
-		this.name = "AppError";
-		this.status = status;
-		this.code = code;
-		this.title = title;
-		this.detail = options.detail;
-		this.extensions = options.extensions ?? {};
-		this.headers = options.headers ?? {};
+	constructor(code: ErrorCode, options: DomainErrorOptions & { headers: Record<string, string> }) {
+		super(code, options);
+		this.headers = options.headers;
 	}
+}
 
-	toProblem(requestId: string | undefined): Problem {
-		return makeProblem(this.status, this.code, this.title, {
-			detail: this.detail,
-			requestId,
-			extensions: this.extensions,
-		});
-	}
+/** The HTTP status a domain error is answered with. */
+export function statusOf(err: DomainError): number {
+	return STATUS_OF_KIND[err.kind];
+}
+
+/** A domain error as problem+json, with the headers its kind calls for. */
+export function domainProblem(err: DomainError, requestId: string | undefined, headers: Record<string, string> = {}): Response {
+	const extra: Record<string, string> = { ...headers, ...(err instanceof HttpError ? err.headers : {}) };
+	if (err.retryAfterSeconds !== undefined) extra["retry-after"] = String(err.retryAfterSeconds);
+	if (err.kind === "unauthenticated" && err.code === "unauthorized") extra["www-authenticate"] = 'Bearer error="invalid_token"';
+	return problemJson(makeProblem(statusOf(err), err.code, err.title, { detail: err.detail, requestId, extensions: err.extensions }), extra);
 }
 
 export function makeProblem(
@@ -107,14 +110,4 @@ export function problemJson(problem: Problem, headers: Record<string, string> = 
 	});
 }
 
-/** Turns zod issues into field errors with dotted paths (`lines.0.quantity`). */
-export function fieldErrors(issues: readonly z.core.$ZodIssue[], prefix?: string): FieldError[] {
-	return issues.map((issue) => {
-		const parts = issue.path.map(String);
-		const path = [prefix, ...parts].filter(Boolean).join(".");
-		if (issue.code === "unrecognized_keys") {
-			return { path: path || "(root)", message: `Unknown field(s): ${issue.keys.join(", ")}` };
-		}
-		return { path: path || "(root)", message: issue.message };
-	});
-}
+export { fieldErrors } from "../../domain/errors.ts";

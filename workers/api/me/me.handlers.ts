@@ -4,8 +4,8 @@ import { publicUser } from "../../auth/users.ts";
 import { cartNotFound, cartStub, currentUserCart, priceCart } from "../../carts/carts.ts";
 import type { Tx } from "../../db/client.ts";
 import { addresses, users } from "../../db/schema.ts";
+import { DomainError, notFound } from "../../domain/errors.ts";
 import { newId } from "../../domain/ids.ts";
-import { AppError } from "../lib/problem.ts";
 import type { AppEnv } from "../types.ts";
 import type { createAddress, deleteAddress, getMe, getMyCart, listAddresses, patchMe, updateAddress } from "./me.routes.ts";
 import { MAX_ADDRESSES } from "./me.schemas.ts";
@@ -30,10 +30,10 @@ function publicAddress(row: AddressRow) {
 }
 
 // Another user's address and a missing one are the same 404: ids reveal nothing.
-const addressNotFound = () => new AppError(404, "not_found", "Not found", { detail: "You have no address with this id." });
+const addressNotFound = () => notFound("You have no address with this id.");
 
 // A token can outlive its account only by its short lifetime; treat that as signed out.
-const accountGone = () => new AppError(401, "unauthorized", "Authentication required", { detail: "The account no longer exists." });
+const accountGone = () => new DomainError("unauthorized", { detail: "The account no longer exists." });
 
 export const getMeHandler: RouteHandler<typeof getMe, AppEnv> = async (c) => {
 	const [user] = await c
@@ -94,7 +94,7 @@ export const createAddressHandler: RouteHandler<typeof createAddress, AppEnv> = 
 			.from(addresses)
 			.where(eq(addresses.userId, userId));
 		if (count >= MAX_ADDRESSES) {
-			throw new AppError(409, "address_limit", "Too many addresses", {
+			throw new DomainError("address_limit", {
 				detail: `Keep at most ${MAX_ADDRESSES} addresses; delete one first.`,
 			});
 		}

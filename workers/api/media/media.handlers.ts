@@ -1,5 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { matchesEtag } from "../../catalog/cache.ts";
+import { notFound } from "../../domain/errors.ts";
 import {
 	attachProductImage,
 	checkUploadRequest,
@@ -9,7 +10,7 @@ import {
 	productNotFound,
 	readUploadForm,
 } from "../../media/upload.ts";
-import { AppError } from "../lib/problem.ts";
+import { HttpError } from "../lib/problem.ts";
 import type { AppEnv } from "../types.ts";
 import type { getMediaRouting, uploadMedia } from "./media.routes.ts";
 
@@ -79,18 +80,18 @@ export const getMediaHandler: RouteHandler<typeof getMediaRouting, AppEnv> = asy
 	const isHead = c.req.method === "HEAD";
 	const rangeHeader = c.req.header("range");
 	const ifNoneMatch = c.req.header("if-none-match");
-	const notFound = () => new AppError(404, "not_found", "Not found", { detail: "There is no media with this key." });
+	const missing = () => notFound("There is no media with this key.");
 
 	if (!isHead && !rangeHeader && !ifNoneMatch) {
 		const object = await bucket.get(key);
-		if (!object) throw notFound();
+		if (!object) throw missing();
 		const headers = objectHeaders(object);
 		headers.set("content-length", String(object.size));
 		return new Response(object.body, { status: 200, headers });
 	}
 
 	const object = await bucket.head(key);
-	if (!object) throw notFound();
+	if (!object) throw missing();
 	const headers = objectHeaders(object);
 	if (matchesEtag(ifNoneMatch, object.httpEtag)) return new Response(null, { status: 304, headers });
 
@@ -98,7 +99,7 @@ export const getMediaHandler: RouteHandler<typeof getMediaRouting, AppEnv> = asy
 	const ifRange = c.req.header("if-range");
 	const range = ifRange !== undefined && ifRange !== object.httpEtag ? undefined : parseRange(rangeHeader, object.size);
 	if (range === "unsatisfiable") {
-		throw new AppError(416, "range_not_satisfiable", "Range not satisfiable", {
+		throw new HttpError("range_not_satisfiable", {
 			detail: `The file has ${object.size} bytes.`,
 			headers: { "content-range": `bytes */${object.size}` },
 		});
@@ -107,13 +108,13 @@ export const getMediaHandler: RouteHandler<typeof getMediaRouting, AppEnv> = asy
 		headers.set("content-length", String(object.size));
 		if (isHead) return new Response(null, { status: 200, headers });
 		const full = await bucket.get(key);
-		if (!full) throw notFound();
+		if (!full) throw missing();
 		return new Response(full.body, { status: 200, headers });
 	}
 	headers.set("content-range", `bytes ${range.offset}-${range.offset + range.length - 1}/${object.size}`);
 	headers.set("content-length", String(range.length));
 	if (isHead) return new Response(null, { status: 206, headers });
 	const part = await bucket.get(key, { range });
-	if (!part) throw notFound();
+	if (!part) throw missing();
 	return new Response(part.body, { status: 206, headers });
 };

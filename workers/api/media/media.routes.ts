@@ -1,11 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { authProblems, bearerAuth, jsonResponse } from "../lib/openapi.ts";
 import { problemResponse } from "../lib/problem.ts";
+import { MAX_ALT_LENGTH, MAX_POSITION } from "../../media/upload.ts";
 
-/** Longest accepted alt text, in characters. */
-export const MAX_ALT_LENGTH = 300;
-/** Largest accepted `position`; positions only order a product's images. */
-export const MAX_POSITION = 10_000;
 
 /** Every stored key: `media/<sha256 of the bytes>.<extension of the sniffed type>`. */
 export const MEDIA_KEY_PATTERN = /^media\/[0-9a-f]{64}\.(jpg|png|webp|avif)$/;
@@ -25,16 +22,6 @@ export const MediaSchema = z
 	})
 	.openapi("Media");
 
-/** The text fields of the upload form; the file itself is read and checked by the handler. */
-export const UploadFields = z.object({
-	alt: z.string().trim().max(MAX_ALT_LENGTH).optional(),
-	position: z
-		.string()
-		.regex(/^\d{1,5}$/, "Use a whole number from 0.")
-		.transform(Number)
-		.pipe(z.number().int().max(MAX_POSITION))
-		.optional(),
-});
 
 const ProductIdParam = z.object({
 	id: z

@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import type { MiddlewareHandler } from "hono";
 import { unauthorized, verifyAccessToken } from "../../auth/tokens.ts";
 import { users } from "../../db/schema.ts";
-import { AppError } from "../lib/problem.ts";
+import { DomainError } from "../../domain/errors.ts";
 import type { AppEnv } from "../types.ts";
 
 const BEARER = /^Bearer ([\w-]+\.[\w-]+\.[\w-]*)$/;
@@ -29,7 +29,7 @@ export function requireAdmin(): MiddlewareHandler<AppEnv> {
 	return (c, next) =>
 		user(c, async () => {
 			const auth = c.get("auth");
-			const forbidden = new AppError(403, "forbidden", "Forbidden", { detail: "This route requires the admin role." });
+			const forbidden = new DomainError("forbidden", { detail: "This route requires the admin role." });
 			if (auth.role !== "admin") throw forbidden;
 			const [row] = await c.get("database").primary.select({ role: users.role }).from(users).where(eq(users.id, auth.userId));
 			if (row?.role !== "admin") throw forbidden;

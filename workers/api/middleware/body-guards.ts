@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { matchedRoutes } from "hono/route";
-import { AppError } from "../lib/problem.ts";
+import { DomainError } from "../../domain/errors.ts";
 import type { AppEnv } from "../types.ts";
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -24,7 +24,7 @@ export function limitBodySize(options: { skip?: (path: string) => boolean } = {}
 		return bodyLimit({
 			maxSize: maxBodyBytes(c.env),
 			onError: () => {
-				throw new AppError(413, "payload_too_large", "Request body too large", {
+				throw new DomainError("payload_too_large", {
 					detail: `The body exceeds the limit of ${maxBodyBytes(c.env)} bytes.`,
 				});
 			},
@@ -47,7 +47,7 @@ export function requireJsonBodies(options: { allow?: (path: string, mediaType: s
 		if (!hasBody) return next();
 		const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
 		if (JSON_MEDIA_TYPE.test(mediaType) || options.allow?.(c.req.path, mediaType)) return next();
-		throw new AppError(415, "unsupported_media_type", "Unsupported media type", {
+		throw new DomainError("unsupported_media_type", {
 			detail: mediaType
 				? `Content-Type ${mediaType} is not accepted here; send application/json.`
 				: "Send the body as application/json with a Content-Type header.",

@@ -3,8 +3,8 @@ import type { WithSubquery } from "drizzle-orm/subquery";
 import type { Context, MiddlewareHandler } from "hono";
 import type { Db, Executor, Tx } from "../../db/client.ts";
 import { idempotencyKeys } from "../../db/schema.ts";
+import { DomainError } from "../../domain/errors.ts";
 import { sha256Hex } from "../../domain/hash.ts";
-import { AppError } from "../lib/problem.ts";
 import type { AppEnv } from "../types.ts";
 
 /** How long a stored answer is replayed. */
@@ -54,13 +54,13 @@ function canonical(text: string): string {
 }
 
 const conflict = () =>
-	new AppError(409, "idempotency_in_progress", "Request in progress", {
+	new DomainError("idempotency_in_progress", {
 		detail: "A request with this Idempotency-Key is still being processed. Retry shortly for its answer.",
-		headers: { "retry-after": "1" },
+		retryAfterSeconds: 1,
 	});
 
 const reused = () =>
-	new AppError(422, "idempotency_key_reused", "Idempotency-Key reused", {
+	new DomainError("idempotency_key_reused", {
 		detail: "This Idempotency-Key was used with a different request. Use a new key for a new request.",
 	});
 
@@ -88,12 +88,12 @@ export function idempotent(scopeOf: (c: Context<AppEnv>) => Promise<string | nul
 	return async (c, next) => {
 		const key = c.req.header("idempotency-key");
 		if (key === undefined) {
-			throw new AppError(400, "idempotency_key_required", "Idempotency-Key required", {
+			throw new DomainError("idempotency_key_required", {
 				detail: "This route changes state: send an Idempotency-Key header, unique per intended change (8 to 255 visible ASCII characters).",
 			});
 		}
 		if (!KEY.test(key)) {
-			throw new AppError(400, "validation_failed", "Request validation failed", {
+			throw new DomainError("validation_failed", {
 				detail: "The Idempotency-Key must be 8 to 255 visible ASCII characters.",
 				extensions: { errors: [{ path: "header.idempotency-key", message: "8 to 255 visible ASCII characters" }] },
 			});

@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { hashToken } from "../../auth/secrets.ts";
 import { bearerUser, callerOf } from "../../carts/carts.ts";
 import { orders, payments } from "../../db/schema.ts";
+import { notFound } from "../../domain/errors.ts";
 import {
 	fulfilOrder,
 	listOrdersForAdmin,
@@ -18,7 +19,6 @@ import { cancelPaid, cancelUnpaid } from "../../orders/lifecycle.ts";
 import { invalidTransition, type LoadedOrder, loadOrder, viewOf } from "../../orders/orders.ts";
 import { acceptWebhook, sendTestPaymentEvent } from "../../orders/webhooks.ts";
 import { PaymentProviderError } from "../../payments/provider.ts";
-import { AppError } from "../lib/problem.ts";
 import type { AppEnv } from "../types.ts";
 import type {
 	adminListOrders,
@@ -132,14 +132,14 @@ export const paymentWebhookHandler: RouteHandler<typeof paymentWebhook, AppEnv> 
 export const confirmTestPaymentHandler: RouteHandler<typeof confirmTestPayment, AppEnv> = async (c) => {
 	const { id } = c.req.valid("param");
 	const { outcome } = c.req.valid("json");
-	const notFound = new AppError(404, "not_found", "Not found", { detail: "No such test payment." });
-	if (c.env.PAYMENT_PROVIDER !== "test") throw notFound;
+	const missing = notFound("No such test payment.");
+	if (c.env.PAYMENT_PROVIDER !== "test") throw missing;
 	const [payment] = await c
 		.get("database")
 		.primary.select()
 		.from(payments)
 		.where(and(eq(payments.provider, "test"), eq(payments.providerPaymentId, id)));
-	if (!payment) throw notFound;
+	if (!payment) throw missing;
 	return c.json(await sendTestPaymentEvent(c.env, payment, id, outcome), 202);
 };
 

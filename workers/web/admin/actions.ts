@@ -1,8 +1,9 @@
 import type { Context } from "hono";
 import type { StatusCode } from "hono/utils/http-status";
-import { AppError } from "../../api/lib/problem.ts";
+import { statusOf } from "../../api/lib/problem.ts";
 import { isIdempotencyKey, requestHashOf, runIdempotent } from "../../api/middleware/idempotency.ts";
 import type { AppEnv } from "../../api/types.ts";
+import { DomainError } from "../../domain/errors.ts";
 import type { NoticeCode } from "./messages.ts";
 
 /**
@@ -58,14 +59,14 @@ export function field(fields: URLSearchParams, name: string): string | undefined
 
 /**
  * Runs a plain (not idempotent) action: the answer is 303 to `back` with its
- * notice, or with the code of the AppError it met. Unknown errors propagate
+ * notice, or with the code of the DomainError it met. Unknown errors propagate
  * to the error page.
  */
 export async function action(c: Context<AppEnv>, back: string, run: () => Promise<NoticeCode>): Promise<Response> {
 	try {
 		return seeOther(c, withOutcome(back, { notice: await run() }));
 	} catch (err) {
-		if (err instanceof AppError) return seeOther(c, withOutcome(back, { error: err.code }));
+		if (err instanceof DomainError) return seeOther(c, withOutcome(back, { error: err.code }));
 		throw err;
 	}
 }
@@ -96,7 +97,7 @@ export async function idempotentAction(
 			try {
 				return seeOther(c, withOutcome(options.back, { notice: await options.run(key, fields) }));
 			} catch (err) {
-				if (err instanceof AppError && err.status < 500) return seeOther(c, withOutcome(options.back, { error: err.code }));
+				if (err instanceof DomainError && statusOf(err) < 500) return seeOther(c, withOutcome(options.back, { error: err.code }));
 				throw err;
 			}
 		});
@@ -104,7 +105,7 @@ export async function idempotentAction(
 		return replayed ? c.newResponse(response.body, { status: response.status as StatusCode, headers: response.headers }) : response;
 	} catch (err) {
 		// Claim refusals (409 in progress, 422 reused) and outages: nothing stored, say what happened.
-		if (err instanceof AppError) return seeOther(c, withOutcome(options.back, { error: err.code }));
+		if (err instanceof DomainError) return seeOther(c, withOutcome(options.back, { error: err.code }));
 		throw err;
 	}
 }

@@ -1,7 +1,7 @@
 import type { z } from "@hono/zod-openapi";
 import type { FC } from "hono/jsx";
-import { AppError } from "../../api/lib/problem.ts";
 import type { CategoryNode } from "../../catalog/queries.ts";
+import { DomainError } from "../../domain/errors.ts";
 import { ERRORS, GENERIC_ERROR, type Messages } from "./messages.ts";
 
 /**
@@ -53,8 +53,8 @@ export function optionsInput(options: Record<string, string>): string {
 }
 
 /** A validation failure raised by the console itself, worded for the form. */
-export function invalidForm(details: string[]): AppError {
-	return new AppError(400, "validation_failed", "Request validation failed", { extensions: { details } });
+export function invalidForm(details: string[]): DomainError {
+	return new DomainError("validation_failed", { extensions: { details } });
 }
 
 /**
@@ -71,8 +71,8 @@ export function issuesOf(error: z.ZodError, labels: Record<string, string>): str
 	});
 }
 
-/** What a page shows for an AppError its form met: the service's own explanation, and field details. */
-export function messagesForError(err: AppError): Messages {
+/** What a page shows for an DomainError its form met: the service's own explanation, and field details. */
+export function messagesForError(err: DomainError): Messages {
 	const { details, errors } = err.extensions;
 	// Field errors explain a validation failure; any other refusal's detail already says it all.
 	const listed = Array.isArray(details)

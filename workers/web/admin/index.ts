@@ -1,7 +1,8 @@
 import type { Context } from "hono";
 import { createRouter, handleError } from "../../api/app.ts";
-import { AppError } from "../../api/lib/problem.ts";
+import { statusOf } from "../../api/lib/problem.ts";
 import type { AppEnv } from "../../api/types.ts";
+import { DomainError } from "../../domain/errors.ts";
 import { requireAdminPage } from "./guard.ts";
 import { dashboardPage } from "./pages/dashboard.tsx";
 import { deadLettersPage, replayAction } from "./pages/dead-letters.tsx";
@@ -72,7 +73,7 @@ admin.get("/admin/webhooks/:id/deliveries", deliveriesPage);
  * (which logs it without its message) and is shown with the request id.
  */
 admin.onError((err, c) => {
-	if (err instanceof AppError && err.status < 500) return errorPage(c, err.status, err.detail ?? err.title);
+	if (err instanceof DomainError && statusOf(err) < 500) return errorPage(c, statusOf(err), err.detail ?? err.title);
 	const problem = handleError(err, c);
 	return errorPage(c, problem.status, undefined);
 });

@@ -26,7 +26,7 @@ export const NOTICES = {
 
 export type NoticeCode = keyof typeof NOTICES;
 
-/** Errors by the `code` of the AppError an action met (see api/lib/problem.ts), plus the console's own. */
+/** Errors by the `code` of the domain error an action met (see domain/errors.ts), plus the console's own. */
 export const ERRORS: Record<string, string> = {
 	form_expired: "This form has expired. Reload the page and try again.",
 	not_found: "It no longer exists. Reload the page.",

@@ -1,17 +1,18 @@
 import { z } from "@hono/zod-openapi";
 import { desc, eq, sql } from "drizzle-orm";
 import type { Context } from "hono";
-import { AppError } from "../../api/lib/problem.ts";
 import type { AppEnv } from "../../api/types.ts";
 import { authenticate, registerAccount } from "../../auth/accounts.ts";
 import { startSession } from "../../auth/sessions.ts";
 import { orders, users } from "../../db/schema.ts";
+import { DomainError } from "../../domain/errors.ts";
 import { Alert } from "../components/alert.tsx";
 import { type FieldErrors, formText, TextField } from "../components/form.tsx";
 import { StatusBadge, shortOrderId } from "../components/order.tsx";
 import { Layout, money, PERSONAL_PAGE_CACHE } from "../layout.tsx";
 import { adoptGuestCart, clearCartCookie, endSession, findCart, setSession } from "../session.ts";
 import { catalogCategories } from "./catalog-data.ts";
+import { accountContext } from "../../api/lib/request.ts";
 
 /** How many orders the account page lists (newest first). */
 const HISTORY_SIZE = 50;
@@ -89,7 +90,7 @@ export function signinPage(c: Context<AppEnv>): Promise<Response> | Response {
 }
 
 /** Shoppers' words for a refused sign-in or registration. */
-function authProblem(err: AppError): { text: string; status: 401 | 422 | 429 | 503 } | undefined {
+function authProblem(err: DomainError): { text: string; status: 401 | 422 | 429 | 503 } | undefined {
 	switch (err.code) {
 		case "invalid_credentials":
 			return { text: "The e-mail address or the password is wrong.", status: 401 };
@@ -122,12 +123,12 @@ export async function signin(c: Context<AppEnv>): Promise<Response> {
 		return renderSignin(c, { email, next, errors, alert: "Enter your e-mail address and password." }, 422);
 	}
 	try {
-		const user = await authenticate(c, email, password.slice(0, 1024));
+		const user = await authenticate(accountContext(c), email, password.slice(0, 1024));
 		await adoptGuestCart(c, user.id);
 		setSession(c, await startSession(c.get("database").primary, c.env, user));
 		return c.redirect(safeNext(next), 303);
 	} catch (err) {
-		const problem = err instanceof AppError ? authProblem(err) : undefined;
+		const problem = err instanceof DomainError ? authProblem(err) : undefined;
 		if (!problem) throw err;
 		return renderSignin(c, { email, next, alert: problem.text }, problem.status);
 	}
@@ -201,12 +202,12 @@ export async function register(c: Context<AppEnv>): Promise<Response> {
 		return renderRegister(c, { name: input.name, email: input.email, next, errors, alert: "Please correct the fields marked below." }, 422);
 	}
 	try {
-		const user = await registerAccount(c, parsed.data, async (_tx, created) => created);
+		const user = await registerAccount(accountContext(c), parsed.data, async (_tx, created) => created);
 		await adoptGuestCart(c, user.id);
 		setSession(c, await startSession(c.get("database").primary, c.env, user));
 		return c.redirect(safeNext(next), 303);
 	} catch (err) {
-		const problem = err instanceof AppError ? authProblem(err) : undefined;
+		const problem = err instanceof DomainError ? authProblem(err) : undefined;
 		if (!problem) throw err;
 		return renderRegister(c, { name: input.name, email: input.email, next, alert: problem.text }, problem.status);
 	}

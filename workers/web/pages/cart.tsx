@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import type { CartResult } from "../../../durable-objects/cart.ts";
-import { AppError } from "../../api/lib/problem.ts";
 import type { AppEnv } from "../../api/types.ts";
 import { assertSellable, type CartView, cartStub, priceCart } from "../../carts/carts.ts";
+import { DomainError } from "../../domain/errors.ts";
 import { inventoryItem } from "../../inventory/reservations.ts";
 import { Alert } from "../components/alert.tsx";
 import { formText } from "../components/form.tsx";
@@ -222,7 +222,7 @@ export async function addToCart(c: Context<AppEnv>): Promise<Response> {
 		// The catalog is checked here, before the object: a Durable Object makes no network calls mid-change.
 		await assertSellable(c.get("database").read, sku);
 	} catch (err) {
-		if (err instanceof AppError && err.code === "unknown_sku") return refuse(CART_REFUSALS.unknown_sku as string);
+		if (err instanceof DomainError && err.code === "unknown_sku") return refuse(CART_REFUSALS.unknown_sku as string);
 		throw err;
 	}
 	const cart = await cartForChange(c);
@@ -246,7 +246,7 @@ export async function updateLine(c: Context<AppEnv>): Promise<Response> {
 			try {
 				await assertSellable(c.get("database").read, sku);
 			} catch (err) {
-				if (err instanceof AppError && err.code === "unknown_sku") {
+				if (err instanceof DomainError && err.code === "unknown_sku") {
 					return renderCart(c, { notice: { kind: "error", text: CART_REFUSALS.unknown_sku as string } }, 422);
 				}
 				throw err;

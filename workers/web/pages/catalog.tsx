@@ -1,9 +1,9 @@
 import type { Context } from "hono";
 import type { FC } from "hono/jsx";
-import { AppError } from "../../api/lib/problem.ts";
 import type { AppEnv } from "../../api/types.ts";
 import type { CategoryNode, ProductDetail, ProductSort } from "../../catalog/queries.ts";
 import { effectiveSort, type ProductListBody, type ProductListParams } from "../../catalog/reads.ts";
+import { DomainError } from "../../domain/errors.ts";
 import { inventoryItem } from "../../inventory/reservations.ts";
 import { Alert } from "../components/alert.tsx";
 import { ProductGrid } from "../components/product-grid.tsx";
@@ -99,7 +99,7 @@ async function listing(c: Context<AppEnv>, filters: Filters): Promise<{ page: Pr
 	try {
 		return { page: await catalogProducts(c, filters.params), restarted: false };
 	} catch (err) {
-		if (!(err instanceof AppError) || err.code !== "invalid_cursor") throw err;
+		if (!(err instanceof DomainError) || err.code !== "invalid_cursor") throw err;
 		return { page: await catalogProducts(c, { ...filters.params, cursor: undefined }), restarted: true };
 	}
 }

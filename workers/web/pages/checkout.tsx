@@ -1,12 +1,13 @@
 import { z } from "@hono/zod-openapi";
 import { desc, eq } from "drizzle-orm";
 import type { Context } from "hono";
-import { AppError } from "../../api/lib/problem.ts";
+import { statusOf } from "../../api/lib/problem.ts";
 import { addressFields } from "../../api/me/me.schemas.ts";
 import { isIdempotencyKey, isKeyClaimed, requestHashOf, runIdempotent } from "../../api/middleware/idempotency.ts";
 import type { AppEnv } from "../../api/types.ts";
 import { type CartView, priceCart } from "../../carts/carts.ts";
 import { addresses, users } from "../../db/schema.ts";
+import { DomainError } from "../../domain/errors.ts";
 import { releaseAll, type ShortLine } from "../../inventory/reservations.ts";
 import { type CartHold, type CheckoutInput, checkout, holdCart, outOfStock } from "../../orders/checkout.ts";
 import { computeTotals, pricingConfig } from "../../orders/pricing.ts";
@@ -356,7 +357,7 @@ async function placeOnce(
 				});
 				return (await response.json()) as { order_id: string; order_token: string | null };
 			} catch (err) {
-				if (!(err instanceof AppError) || err.code !== "idempotency_in_progress" || Date.now() > deadline) throw err;
+				if (!(err instanceof DomainError) || err.code !== "idempotency_in_progress" || Date.now() > deadline) throw err;
 				// The first copy of this form is still placing the order: give back what this copy holds and wait for its answer.
 				await releaseHold();
 				await new Promise((resolve) => setTimeout(resolve, DUPLICATE_POLL_MS));
@@ -368,7 +369,7 @@ async function placeOnce(
 }
 
 /** A checkout refusal in the shopper's words, with the field it concerns when there is one. */
-function explain(err: AppError, view: CartView | undefined): { alert: NonNullable<FormState["alert"]>; errors?: FieldErrors } {
+function explain(err: DomainError, view: CartView | undefined): { alert: NonNullable<FormState["alert"]>; errors?: FieldErrors } {
 	const titleOf = (sku: string) => view?.lines.find((line) => line.sku === sku)?.title ?? sku;
 	switch (err.code) {
 		case "out_of_stock": {
@@ -413,7 +414,7 @@ function explain(err: AppError, view: CartView | undefined): { alert: NonNullabl
 		case "idempotency_in_progress":
 			return { alert: { text: "Your order is still being placed. Wait a few seconds, then check your e-mail before trying again." } };
 		default:
-			return { alert: { text: err.status < 500 && err.detail ? err.detail : "The order could not be placed. Please try again." } };
+			return { alert: { text: statusOf(err) < 500 && err.detail ? err.detail : "The order could not be placed. Please try again." } };
 	}
 }
 
@@ -445,9 +446,9 @@ export async function placeOrder(c: Context<AppEnv>): Promise<Response> {
 		if (placed.order_token) rememberOrder(c, { id: placed.order_id, token: placed.order_token });
 		return c.redirect(`/orders/${placed.order_id}/pay`, 303);
 	} catch (err) {
-		if (!(err instanceof AppError) || err.code === "database_unavailable") throw err;
+		if (!(err instanceof DomainError) || err.code === "database_unavailable") throw err;
 		const view = await priceCart(c.get("database").read, cart.state);
 		const { alert, errors } = explain(err, view);
-		return renderCheckout(c, cart, { values, alert, errors }, err.status);
+		return renderCheckout(c, cart, { values, alert, errors }, statusOf(err));
 	}
 }

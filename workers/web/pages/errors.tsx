@@ -1,10 +1,11 @@
 import type { Context, ErrorHandler, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { handleError } from "../../api/app.ts";
-import { AppError } from "../../api/lib/problem.ts";
+import { statusOf } from "../../api/lib/problem.ts";
 import type { AppEnv } from "../../api/types.ts";
 import { KeyConfigurationError } from "../../auth/keys.ts";
 import { isDatabaseUnavailable } from "../../db/client.ts";
+import { DomainError } from "../../domain/errors.ts";
 import { Layout, PERSONAL_PAGE_CACHE } from "../layout.tsx";
 
 interface ErrorPageContent {
@@ -61,7 +62,7 @@ const UNAVAILABLE = {
 };
 
 /** Friendly words for the refusals a page can run into that it does not handle itself. */
-function contentOf(err: AppError): Omit<ErrorPageContent, "requestId"> {
+function contentOf(err: DomainError): Omit<ErrorPageContent, "requestId"> {
 	switch (err.code) {
 		case "not_found":
 			return { heading: "Page not found", message: "We could not find that page. It may have moved, or the product is no longer sold." };
@@ -75,7 +76,7 @@ function contentOf(err: AppError): Omit<ErrorPageContent, "requestId"> {
 		case "database_unavailable":
 			return UNAVAILABLE;
 		default:
-			return err.status >= 500
+			return statusOf(err) >= 500
 				? { heading: "Temporarily unavailable", message: "Something we depend on is not answering. Please try again in a moment." }
 				: { heading: "That did not work", message: err.detail ?? "The request could not be completed. Go back and try again." };
 	}
@@ -93,7 +94,7 @@ export const pageErrorHandler: ErrorHandler<AppEnv> = (err, c) => {
 	const requestId = c.get("requestId");
 	const retryAfter = problem.headers.get("retry-after");
 	const headers: Record<string, string> = retryAfter ? { "retry-after": retryAfter } : {};
-	if (err instanceof AppError) return errorPage(c, err.status, contentOf(err), headers);
+	if (err instanceof DomainError) return errorPage(c, statusOf(err), contentOf(err), headers);
 	if (isDatabaseUnavailable(err)) return errorPage(c, 503, UNAVAILABLE, headers);
 	if (err instanceof KeyConfigurationError) {
 		return errorPage(c, 503, { heading: "Sign-in unavailable", message: "Signing in is not possible right now. Please try again later." });

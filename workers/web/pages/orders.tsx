@@ -1,9 +1,10 @@
 import { eq } from "drizzle-orm";
 import type { Context } from "hono";
-import { AppError } from "../../api/lib/problem.ts";
+import { statusOf } from "../../api/lib/problem.ts";
 import type { AppEnv } from "../../api/types.ts";
 import { hashToken } from "../../auth/secrets.ts";
 import { payments } from "../../db/schema.ts";
+import { DomainError } from "../../domain/errors.ts";
 import { type LoadedOrder, loadOrder, type OrderView, viewOf } from "../../orders/orders.ts";
 import { paymentsFor } from "../../orders/payments.ts";
 import { sendTestPaymentEvent } from "../../orders/webhooks.ts";
@@ -157,7 +158,7 @@ export async function pay(c: Context<AppEnv>): Promise<Response> {
 	try {
 		await sendTestPaymentEvent(c.env, payment, payment.providerPaymentId, outcome);
 	} catch (err) {
-		if (!(err instanceof AppError) || err.status < 500) throw err;
+		if (!(err instanceof DomainError) || statusOf(err) < 500) throw err;
 		return renderPayPage(c, loaded, "We could not send your payment just now. Nothing was charged; please try again in a moment.", 503);
 	}
 	markPaymentSent(c, id);

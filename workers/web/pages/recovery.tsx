@@ -1,18 +1,20 @@
 import type { Context } from "hono";
 import type { Child } from "hono/jsx";
 import { PASSWORD_MAX, PASSWORD_MIN } from "../../api/auth/auth.schemas.ts";
-import { AppError } from "../../api/lib/problem.ts";
+import { statusOf } from "../../api/lib/problem.ts";
 import type { AppEnv } from "../../api/types.ts";
 import { normalizeEmail } from "../../auth/email.ts";
 import { limitAuthAttempt } from "../../auth/rate-limit.ts";
 import { resetPasswordWithToken, sendPasswordReset, verifyEmailWithToken } from "../../auth/recovery.ts";
 import { Database } from "../../db/client.ts";
+import { DomainError } from "../../domain/errors.ts";
 import { Alert } from "../components/alert.tsx";
 import { type FieldErrors, formText, TextField } from "../components/form.tsx";
 import { Layout, PERSONAL_PAGE_CACHE } from "../layout.tsx";
 import { clearCartCookie, endSession } from "../session.ts";
 import { cartCount } from "./account.tsx";
 import { catalogCategories } from "./catalog-data.ts";
+import { accountContext } from "../../api/lib/request.ts";
 
 /**
  * The pages the account e-mails link to: `/verify-email?token=…` and
@@ -47,9 +49,9 @@ async function card(c: Context<AppEnv>, title: string, body: Child, status: 200 
 
 /** Shoppers' words for a refusal the services share with the API. */
 function refusal(err: unknown): { text: string; status: 429 | 503 } | undefined {
-	if (!(err instanceof AppError)) return undefined;
+	if (!(err instanceof DomainError)) return undefined;
 	if (err.code === "rate_limited") return { text: "Too many attempts. Please wait a minute and try again.", status: 429 };
-	if (err.status === 503) return { text: "This is not possible right now. Please try again in a moment.", status: 503 };
+	if (statusOf(err) === 503) return { text: "This is not possible right now. Please try again in a moment.", status: 503 };
 	return undefined;
 }
 
@@ -83,7 +85,7 @@ export async function verifyEmail(c: Context<AppEnv>): Promise<Response> {
 	const token = tokenOf(formText(await c.req.parseBody(), "token"));
 	if (!token) return invalidLink(c, "Verify your e-mail address");
 	try {
-		await limitAuthAttempt(c, "verify_email");
+		await limitAuthAttempt(accountContext(c), "verify_email");
 		if (!(await verifyEmailWithToken(c.get("database").primary, token))) return invalidLink(c, "Verify your e-mail address");
 	} catch (err) {
 		const problem = refusal(err);
@@ -167,7 +169,7 @@ export async function forgotPassword(c: Context<AppEnv>): Promise<Response> {
 	}
 	const email = normalizeEmail(raw);
 	try {
-		await limitAuthAttempt(c, "password_reset", email);
+		await limitAuthAttempt(accountContext(c), "password_reset", email);
 	} catch (err) {
 		const problem = refusal(err);
 		if (problem?.status !== 429) throw err;
@@ -261,7 +263,7 @@ export async function resetPassword(c: Context<AppEnv>): Promise<Response> {
 		return resetForm(c, token, { errors: { password: message }, alert: <Alert kind="error">Please choose another password.</Alert> }, 422);
 	}
 	try {
-		await limitAuthAttempt(c, "password_reset_confirm");
+		await limitAuthAttempt(accountContext(c), "password_reset_confirm");
 		if (!(await resetPasswordWithToken(c.get("database").primary, token, password))) return invalidLink(c, "Set a new password");
 	} catch (err) {
 		const problem = refusal(err);

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
-import { AppError } from "../../../api/lib/problem.ts";
 import type { AppEnv } from "../../../api/types.ts";
+import { notFound } from "../../../domain/errors.ts";
 import { listDeadLetters, replayDeadLetter } from "../../../queues/dead-letters.ts";
 import { action, readForm } from "../actions.ts";
 import { AdminLayout, listUrl, NextPage, Time } from "../layout.tsx";
@@ -135,7 +135,7 @@ export async function replayAction(c: Context<AppEnv>): Promise<Response> {
 	const backField = fields.get("back") ?? "";
 	const back = backField.startsWith("/admin/dead-letters") ? backField : "/admin/dead-letters";
 	return action(c, back, async () => {
-		if (!Number.isSafeInteger(id) || id <= 0) throw new AppError(404, "not_found", "Not found", { detail: "No dead letter with this id." });
+		if (!Number.isSafeInteger(id) || id <= 0) throw notFound("No dead letter with this id.");
 		await replayDeadLetter(c.env, c.get("database").primary, id);
 		return "replayed";
 	});

@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import type { FC } from "hono/jsx";
 import { AdjustBody } from "../../../api/inventory/inventory.routes.ts";
-import { AppError } from "../../../api/lib/problem.ts";
 import type { AppEnv } from "../../../api/types.ts";
+import { DomainError, notFound } from "../../../domain/errors.ts";
 import { adjustStock, listSkus, type StockLevel, stockLevels } from "../../../inventory/admin.ts";
 import { IDEMPOTENCY_FIELD, idempotentAction, newFormKey, readForm } from "../actions.ts";
 import { AdminLayout, listUrl, NextPage } from "../layout.tsx";
@@ -175,14 +175,14 @@ function backOf(fields: URLSearchParams | undefined, sku: string): string {
  */
 export async function adjustAction(c: Context<AppEnv>): Promise<Response> {
 	const sku = c.req.param("sku") ?? "";
-	if (!SKU.test(sku)) throw new AppError(404, "not_found", "Not found", { detail: `No SKU ${sku}.` });
+	if (!SKU.test(sku)) throw notFound(`No SKU ${sku}.`);
 	const back = backOf((await readForm(c)).fields, sku);
 	return idempotentAction(c, {
 		route: "/admin/inventory/:sku/adjust",
 		back,
 		run: async (key, fields) => {
 			const parsed = AdjustBody.safeParse({ delta: Number(fields.get("delta") ?? "") || 0, reason: fields.get("reason") ?? "" });
-			if (!parsed.success) throw new AppError(400, "validation_failed", "Request validation failed");
+			if (!parsed.success) throw new DomainError("validation_failed");
 			await adjustStock(c.env, c.get("database").primary, { sku, ...parsed.data, key, actorId: c.get("auth").userId });
 			return "adjusted";
 		},

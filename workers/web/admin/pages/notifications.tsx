@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { FC } from "hono/jsx";
-import { AppError } from "../../../api/lib/problem.ts";
 import type { AppEnv } from "../../../api/types.ts";
+import { DomainError, notFound } from "../../../domain/errors.ts";
 import { getNotification, listNotifications, type NotificationStatus } from "../../../notifications/endpoints.ts";
 import { AdminLayout, listUrl, NextPage, Time } from "../layout.tsx";
 import type { Messages } from "../messages.ts";
@@ -26,7 +26,7 @@ export async function notificationsPage(c: Context<AppEnv>): Promise<Response> {
 	try {
 		page = await listNotifications(c.get("database").primary, { recipient, status, limit: PAGE_SIZE, cursor });
 	} catch (err) {
-		if (!(err instanceof AppError) || err.code !== "invalid_cursor") throw err;
+		if (!(err instanceof DomainError) || err.code !== "invalid_cursor") throw err;
 		messages = { error: "That page link is no longer valid; showing the newest e-mails." };
 		page = await listNotifications(c.get("database").primary, { recipient, status, limit: PAGE_SIZE });
 	}
@@ -103,7 +103,7 @@ export async function notificationsPage(c: Context<AppEnv>): Promise<Response> {
 export async function notificationPage(c: Context<AppEnv>): Promise<Response> {
 	const id = c.req.param("id") ?? "";
 	const notification = id.length <= 200 ? await getNotification(c.get("database").primary, id) : undefined;
-	if (!notification) throw new AppError(404, "not_found", "Not found", { detail: "No such notification." });
+	if (!notification) throw notFound("No such notification.");
 	return c.html(
 		<AdminLayout title={notification.subject || "Notification"} current="notifications">
 			<p>

@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import type { FC } from "hono/jsx";
-import { AppError } from "../../../api/lib/problem.ts";
 import { ShipBody } from "../../../api/orders/orders.schemas.ts";
 import type { AppEnv } from "../../../api/types.ts";
+import { DomainError } from "../../../domain/errors.ts";
 import {
 	fulfilOrder,
 	listOrdersForAdmin,
@@ -50,7 +50,7 @@ export async function ordersPage(c: Context<AppEnv>): Promise<Response> {
 	try {
 		page = await listOrdersForAdmin(c.get("database").primary, { status, email, limit: PAGE_SIZE, cursor });
 	} catch (err) {
-		if (!(err instanceof AppError) || err.code !== "invalid_cursor") throw err;
+		if (!(err instanceof DomainError) || err.code !== "invalid_cursor") throw err;
 		messages = { error: "That page link is no longer valid; showing the newest orders." };
 		page = await listOrdersForAdmin(c.get("database").primary, { status, email, limit: PAGE_SIZE });
 	}
@@ -299,7 +299,7 @@ export async function shipAction(c: Context<AppEnv>): Promise<Response> {
 				tracking_number: fields.get("tracking_number") ?? "",
 				carrier: fields.get("carrier")?.trim() || undefined,
 			});
-			if (!parsed.success) throw new AppError(400, "validation_failed", "Request validation failed");
+			if (!parsed.success) throw new DomainError("validation_failed");
 			await shipOrder(c.env, c.get("database").primary, c.executionCtx, id, c.get("auth").userId, {
 				trackingNumber: parsed.data.tracking_number,
 				carrier: parsed.data.carrier,

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { FC } from "hono/jsx";
-import { CreateProductBody, PatchProductBody, PRODUCT_STATUSES } from "../../../api/admin/products.schemas.ts";
-import { AppError } from "../../../api/lib/problem.ts";
+import { CreateProductBody, PatchProductBody, PRODUCT_STATUSES } from "../../../catalog/admin.schemas.ts";
+import { statusOf } from "../../../api/lib/problem.ts";
 import type { AppEnv } from "../../../api/types.ts";
 import {
 	type AdminActor,
@@ -13,6 +13,7 @@ import {
 	updateProduct,
 } from "../../../catalog/admin.ts";
 import { categoryTree } from "../../../catalog/queries.ts";
+import { DomainError, notFound } from "../../../domain/errors.ts";
 import {
 	attachProductImage,
 	checkUploadRequest,
@@ -117,7 +118,7 @@ export async function productsPage(
 	try {
 		page = await listAdminProducts(db, { q, status, limit: PAGE_SIZE, cursor });
 	} catch (err) {
-		if (!(err instanceof AppError) || err.code !== "invalid_cursor") throw err;
+		if (!(err instanceof DomainError) || err.code !== "invalid_cursor") throw err;
 		messages = { error: "That page link is no longer valid; showing the newest products." };
 		page = await listAdminProducts(db, { q, status, limit: PAGE_SIZE });
 	}
@@ -314,15 +315,15 @@ export async function createProductAction(c: Context<AppEnv>): Promise<Response>
 		const product = await createProduct(c.env, c.get("database").primary, parsed.data, actorOf(c));
 		return seeOther(c, withOutcome(`/admin/products/${product.id}`, { notice: "product_created" }));
 	} catch (err) {
-		if (err instanceof AppError && err.status < 500) {
+		if (err instanceof DomainError && statusOf(err) < 500) {
 			return productsPage(c, { status: formStatus(err), messages: messagesForError(err), values });
 		}
 		throw err;
 	}
 }
 
-function formStatus(err: AppError): 400 | 409 | 422 {
-	return err.status === 409 ? 409 : err.status === 422 ? 422 : 400;
+function formStatus(err: DomainError): 400 | 409 | 422 {
+	return statusOf(err) === 409 ? 409 : statusOf(err) === 422 ? 422 : 400;
 }
 
 /** The typed values of the product form, kept when it comes back with an error. */
@@ -565,7 +566,7 @@ async function edit(
 		await updateProduct(c.env, c.get("database").primary, id, body, actorOf(c));
 		return seeOther(c, withOutcome(`/admin/products/${id}`, { notice }));
 	} catch (err) {
-		if (err instanceof AppError && err.status < 500 && err.code !== "not_found") {
+		if (err instanceof DomainError && statusOf(err) < 500 && err.code !== "not_found") {
 			return productPage(c, { status: formStatus(err), messages: messagesForError(err), ...(values ? { values } : {}) });
 		}
 		throw err;
@@ -608,7 +609,7 @@ export async function saveProductAction(c: Context<AppEnv>): Promise<Response> {
 /** The SKU in the path, or 404. */
 function skuOf(c: Context<AppEnv>): string {
 	const sku = c.req.param("sku") ?? "";
-	if (!SKU.test(sku)) throw new AppError(404, "not_found", "Not found", { detail: "No such variant." });
+	if (!SKU.test(sku)) throw notFound("No such variant.");
 	return sku;
 }
 
@@ -653,7 +654,7 @@ export async function saveVariantAction(c: Context<AppEnv>): Promise<Response> {
 	const { fields } = await readForm(c);
 	const product = await productFor(c, id);
 	const variant = product.variants.find((candidate) => candidate.sku === sku);
-	if (!variant) throw new AppError(404, "not_found", "Not found", { detail: "No such variant." });
+	if (!variant) throw notFound("No such variant.");
 	return edit(
 		c,
 		id,
@@ -677,8 +678,7 @@ export function archiveVariantAction(archived: boolean) {
 		const id = productIdOf(c);
 		const sku = skuOf(c);
 		const product = await productFor(c, id);
-		if (!product.variants.some((variant) => variant.sku === sku))
-			throw new AppError(404, "not_found", "Not found", { detail: "No such variant." });
+		if (!product.variants.some((variant) => variant.sku === sku)) throw notFound("No such variant.");
 		return edit(c, id, async () => patch({ variants: [{ sku, archived }] }), archived ? "variant_archived" : "variant_restored");
 	};
 }

@@ -1,8 +1,9 @@
 import type { Context } from "hono";
 import { deleteCookie, generateCookie, getCookie } from "hono/cookie";
-import { AppError } from "../../../api/lib/problem.ts";
+import { statusOf } from "../../../api/lib/problem.ts";
 import { CreateEndpointBody } from "../../../api/notifications/notifications.routes.ts";
 import type { AppEnv } from "../../../api/types.ts";
+import { DomainError, notFound } from "../../../domain/errors.ts";
 import {
 	createEndpoint,
 	deactivateEndpoint,
@@ -222,15 +223,15 @@ export async function createEndpointAction(c: Context<AppEnv>): Promise<Response
 		const created = await createEndpoint(c.env, c.get("database").primary, parsed.data);
 		return withSecret(c, seeOther(c, withOutcome("/admin/webhooks", { notice: "endpoint_created" })), created);
 	} catch (err) {
-		if (err instanceof AppError && err.status < 500) {
-			return webhooksPage(c, { status: err.status === 422 ? 422 : 400, messages: refusal(err), values });
+		if (err instanceof DomainError && statusOf(err) < 500) {
+			return webhooksPage(c, { status: statusOf(err) === 422 ? 422 : 400, messages: refusal(err), values });
 		}
 		throw err;
 	}
 }
 
 /** The reason a URL was refused, in the form's words; other refusals as any form shows them. */
-function refusal(err: AppError): Messages {
+function refusal(err: DomainError): Messages {
 	const reason = (err.extensions.errors as { message?: string }[] | undefined)?.[0]?.message;
 	if (err.code !== "url_refused" || !reason) return messagesForError(err);
 	return { error: `This URL cannot receive webhooks: ${reason} Use a public https address.` };
@@ -238,7 +239,7 @@ function refusal(err: AppError): Messages {
 
 function endpointIdOf(c: Context<AppEnv>): string {
 	const id = c.req.param("id") ?? "";
-	if (!ENDPOINT_ID.test(id)) throw new AppError(404, "not_found", "Not found", { detail: "No such webhook endpoint." });
+	if (!ENDPOINT_ID.test(id)) throw notFound("No such webhook endpoint.");
 	return id;
 }
 
@@ -269,14 +270,14 @@ export async function deliveriesPage(c: Context<AppEnv>): Promise<Response> {
 	const id = endpointIdOf(c);
 	const db = c.get("database").primary;
 	const endpoint = await getEndpoint(db, id);
-	if (!endpoint) throw new AppError(404, "not_found", "Not found", { detail: "No such webhook endpoint." });
+	if (!endpoint) throw notFound("No such webhook endpoint.");
 	const cursor = c.req.query("cursor") || undefined;
 	let messages: Messages = {};
 	let page: Awaited<ReturnType<typeof listDeliveries>>;
 	try {
 		page = await listDeliveries(db, id, { limit: PAGE_SIZE, cursor });
 	} catch (err) {
-		if (!(err instanceof AppError) || err.code !== "invalid_cursor") throw err;
+		if (!(err instanceof DomainError) || err.code !== "invalid_cursor") throw err;
 		messages = { error: "That page link is no longer valid; showing the newest deliveries." };
 		page = await listDeliveries(db, id, { limit: PAGE_SIZE });
 	}

@@ -1,10 +1,10 @@
-import { AppError } from "./problem.ts";
+import { DomainError } from "./errors.ts";
 
 /** A timestamp as the list queries print it for keysets: UTC with microseconds. */
 export const CURSOR_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
-export function invalidCursor(detail = "Use the next_cursor of a previous page of the same query."): AppError {
-	return new AppError(400, "invalid_cursor", "Invalid cursor", { detail });
+export function invalidCursor(detail = "Use the next_cursor of a previous page of the same query."): DomainError {
+	return new DomainError("invalid_cursor", { detail });
 }
 
 /** Opaque page cursor: base64url of the JSON value. */
