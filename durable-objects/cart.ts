@@ -62,6 +62,14 @@ export type HoldResult =
 	| { ok: false; reason: "not_found" | "changed" | "empty" }
 	| { ok: false; reason: "short"; short: ShortLine[] };
 
+/** How long a cart remembers a checkout's idempotency key: as long as the idempotency store replays it. */
+export const CHECKOUT_KEY_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** What `beginCheckout` answers: a key seen before, or a new checkout with the cart (and the hold it adopts). */
+export type CheckoutStart =
+	| { kind: "seen"; orderId: string; cart: CartState }
+	| { kind: "new"; orderId: string; cart: CartState; hold: CartStockHold | null };
+
 /** A hold with less than this left is not adopted by checkout: it is given back and the stock reserved afresh. */
 export const HOLD_ADOPTION_MARGIN_MS = 60 * 1000;
 
@@ -134,6 +142,11 @@ export class Cart extends DurableObject<Env> {
 				order_id TEXT NOT NULL,
 				lines TEXT NOT NULL,
 				expires_at INTEGER NOT NULL
+			);
+			CREATE TABLE IF NOT EXISTS checkouts (
+				key TEXT PRIMARY KEY,
+				order_id TEXT NOT NULL,
+				started_at INTEGER NOT NULL
 			);
 		`);
 	}
@@ -306,20 +319,48 @@ export class Cart extends DurableObject<Env> {
 	}
 
 	/**
-	 * For checkout: the cart, and its hold handed over if it covers exactly the
-	 * lines with a minute or more to run. The hold leaves the cart in the same
-	 * step, so two checkouts cannot both adopt it; from then on the checkout
-	 * owns the units (it releases them if it fails). A hold that does not fit
-	 * is given back.
+	 * The first step of a checkout with idempotency key `key`. A key this cart
+	 * has seen before (within CHECKOUT_KEY_TTL_MS) is answered `seen` with the
+	 * order id it was given, and nothing changes: that checkout owns the
+	 * stock, and the idempotency store decides what the retry gets (the stored
+	 * answer, 409 while it runs, a resumption). A new key is recorded in the
+	 * same step with the id its order will have, and answered with the cart
+	 * and its hold handed over if the hold covers exactly the lines with a
+	 * minute or more to run (its order id then becomes the key's). The hold
+	 * leaves the cart in that step, so two checkouts cannot both adopt it;
+	 * from then on the checkout owns the units (it releases them if it fails).
+	 * A hold that does not fit is given back.
 	 */
-	takeHold(caller: CartCaller): CartResult<{ cart: CartState; hold: CartStockHold | null }> {
+	beginCheckout(caller: CartCaller, key: string, orderId: string): CartResult<CheckoutStart> {
 		const meta = this.#owned(caller);
 		if (!meta) return { ok: false, reason: "not_found" };
 		const cart = this.#state(meta);
+		const now = Date.now();
+		const known = this.ctx.storage.sql
+			.exec<{ order_id: string }>("SELECT order_id FROM checkouts WHERE key = ? AND started_at > ?", key, now - CHECKOUT_KEY_TTL_MS)
+			.toArray()[0];
+		if (known) return { ok: true, cart: { kind: "seen", orderId: known.order_id, cart } };
 		const hold = this.#liveHold(cart.lines, HOLD_ADOPTION_MARGIN_MS);
 		if (hold) this.ctx.storage.sql.exec("DELETE FROM hold WHERE id = 1");
 		else this.#dropHold();
-		return { ok: true, cart: { cart, hold: hold ?? null } };
+		const id = hold?.orderId ?? orderId;
+		this.ctx.storage.sql.exec("DELETE FROM checkouts WHERE started_at <= ?", now - CHECKOUT_KEY_TTL_MS);
+		this.ctx.storage.sql.exec(
+			"INSERT INTO checkouts (key, order_id, started_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET order_id = excluded.order_id, started_at = excluded.started_at",
+			key,
+			id,
+			now,
+		);
+		return { ok: true, cart: { kind: "new", orderId: id, cart, hold: hold ?? null } };
+	}
+
+	/**
+	 * Forgets a checkout key that placed nothing and holds nothing (its stock
+	 * was short), so a retry with it is a new attempt, answered by the
+	 * InventoryItems alone again.
+	 */
+	forgetCheckout(key: string, orderId: string): void {
+		this.ctx.storage.sql.exec("DELETE FROM checkouts WHERE key = ? AND order_id = ?", key, orderId);
 	}
 
 	/** Adds units to a line (creating it); refuses past 99 units or 50 lines. */

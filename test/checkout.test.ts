@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { hashToken } from "../workers/auth/secrets.ts";
 import { cartStub } from "../workers/carts/carts.ts";
-import { discountCodes, orderEvents, orders, variants } from "../workers/db/schema.ts";
+import { discountCodes, idempotencyKeys, orderEvents, orders, variants } from "../workers/db/schema.ts";
 import { registerShopper } from "./accounts-helpers.ts";
 import { problemOf, withDb } from "./helpers.ts";
 import {
@@ -253,6 +253,66 @@ describe("checkout: idempotency (I2)", () => {
 		const other = await checkoutRequest(bus, cart, key, { email: "someone.else@example.com" });
 		expect(other.status).toBe(422);
 		expect((await problemOf(other)).code).toBe("idempotency_key_reused");
+	});
+
+	it("a same-key retry of a last-unit checkout replays its 201 with the same order id, though the SKU is sold out", async () => {
+		const bus = new Bus();
+		const { sku } = await newSku();
+		await stock(sku, 1);
+		const cart = await guestCart([[sku, 1]]);
+		const key = `key-${crypto.randomUUID()}`;
+		const first = await checkoutRequest(bus, cart, key);
+		expect(first.status).toBe(201);
+		const placed = (await first.clone().json()) as CheckoutAnswer;
+		expect(await available(sku)).toMatchObject({ available: 0, reserved: 1 });
+
+		for (let attempt = 0; attempt < 3; attempt++) {
+			const again = await checkoutRequest(bus, cart, key);
+			expect(again.status).toBe(201);
+			expect(again.headers.get("idempotent-replayed")).toBe("true");
+			expect(((await again.json()) as CheckoutAnswer).order.id).toBe(placed.order.id);
+		}
+		// Another shopper still gets the Durable Objects' answer, and nothing more was held for the retries.
+		const other = await guestCart([[sku, 1]]);
+		const refused = await checkoutRequest(bus, other, `key-${crypto.randomUUID()}`);
+		expect(refused.status).toBe(409);
+		expect((await problemOf(refused)).code).toBe("out_of_stock");
+		expect(await available(sku)).toMatchObject({ available: 0, reserved: 1 });
+		const rows = await withDb((db) => db.primary.select({ id: orders.id }).from(orders).where(eq(orders.cartId, cart.id)));
+		expect(rows.map((row) => row.id)).toEqual([placed.order.id]);
+	});
+
+	it("a retry of a checkout whose answer was lost after the order committed finishes that order, with no stock left", async () => {
+		const bus = new Bus();
+		const { sku } = await newSku();
+		await stock(sku, 1);
+		const cart = await guestCart([[sku, 1]]);
+		const key = `key-${crypto.randomUUID()}`;
+		const first = await checkoutRequest(bus, cart, key);
+		expect(first.status).toBe(201);
+		const placed = (await first.json()) as CheckoutAnswer;
+		// As if the Worker died between the order's commit and storing its answer (Postgres went away):
+		// the claim keeps its recovery point, has no answer, and its lock has run out.
+		await withDb((db) =>
+			db.primary
+				.update(idempotencyKeys)
+				.set({
+					responseStatus: null,
+					responseBody: null,
+					responseHeaders: null,
+					completedAt: null,
+					lockedUntil: new Date(Date.now() - 1000),
+				})
+				.where(eq(idempotencyKeys.key, key)),
+		);
+		const retry = await checkoutRequest(bus, cart, key);
+		expect(retry.status).toBe(201);
+		const resumed = (await retry.json()) as CheckoutAnswer;
+		expect(resumed.order.id).toBe(placed.order.id);
+		expect(resumed.order_token).toBe(placed.order_token);
+		expect(await available(sku)).toMatchObject({ available: 0, reserved: 1 });
+		const rows = await withDb((db) => db.primary.select({ id: orders.id }).from(orders).where(eq(orders.cartId, cart.id)));
+		expect(rows).toHaveLength(1);
 	});
 });
 

@@ -1,5 +1,5 @@
-import { purgeIdempotencyKeys } from "./api/middleware/idempotency.ts";
 import { Database } from "./db/client.ts";
+import { purgeIdempotencyKeys } from "./idempotency/store.ts";
 import { relayOutbox } from "./orders/outbox.ts";
 
 /**

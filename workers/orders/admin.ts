@@ -1,10 +1,10 @@
 import { and, asc, count, desc, eq, gte, inArray, lt, lte, or, type SQL, sql } from "drizzle-orm";
-import { decodeCursor, encodeCursor, invalidCursor } from "../domain/cursor.ts";
 import type { Db } from "../db/client.ts";
 import { orderEvents, orderLines, orders, payments, users } from "../db/schema.ts";
+import { decodeCursor, encodeCursor, invalidCursor } from "../domain/cursor.ts";
 import { DomainError, notFound } from "../domain/errors.ts";
+import type { WaitUntil } from "../domain/runtime.ts";
 import { PaymentProviderError } from "../payments/provider.ts";
-import type { WaitUntil } from "./checkout.ts";
 import { refundOrder } from "./lifecycle.ts";
 import {
 	applyTransition,

@@ -142,3 +142,30 @@ export async function applyTransition(
 	await tx.insert(orderEvents).values({ orderId: order.id, type: action, fromStatus: step.from, toStatus: step.to, actor, data });
 	return updated;
 }
+
+/**
+ * A shipping address as an order keeps it, from any input with the same
+ * field names (the API's body, the storefront's form, a queued event):
+ * optional fields become null, the country its upper-case ISO code.
+ */
+export function shippingAddressOf(input: {
+	name: string;
+	line1: string;
+	line2?: string | null | undefined;
+	city: string;
+	region?: string | null | undefined;
+	postal_code: string;
+	country: string;
+	phone?: string | null | undefined;
+}): ShippingAddress {
+	return {
+		name: input.name,
+		line1: input.line1,
+		line2: input.line2 ?? null,
+		city: input.city,
+		region: input.region ?? null,
+		postal_code: input.postal_code,
+		country: input.country.toUpperCase(),
+		phone: input.phone ?? null,
+	};
+}

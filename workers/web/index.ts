@@ -4,7 +4,7 @@ import { PERSONAL_PAGE_CACHE } from "./layout.tsx";
 import { accountPage, register, registerPage, savePreferences, signin, signinPage, signout } from "./pages/account.tsx";
 import { addToCart, cartPage, removeLine, updateLine } from "./pages/cart.tsx";
 import { categoryPage, productPage, searchPage } from "./pages/catalog.tsx";
-import { checkoutPage, placeOrder } from "./pages/checkout.tsx";
+import { checkoutPage, submitCheckout } from "./pages/checkout.tsx";
 import { htmlNotFound, pageErrorHandler } from "./pages/errors.tsx";
 import { homePage } from "./pages/home.tsx";
 import { accountOrderLink, orderPage, pay, payPage } from "./pages/orders.tsx";
@@ -57,7 +57,7 @@ web.post("/cart/items/:sku", updateLine);
 web.post("/cart/items/:sku/remove", removeLine);
 
 web.get("/checkout", checkoutPage);
-web.post("/checkout", placeOrder);
+web.post("/checkout", submitCheckout);
 web.get("/orders/:id/pay", payPage);
 web.post("/orders/:id/pay", pay);
 web.get("/orders/:id", orderPage);

@@ -16,7 +16,7 @@ import {
 	rememberUserCart,
 } from "../../carts/carts.ts";
 import { newId } from "../../domain/ids.ts";
-import { holdCartStock, releaseCartStock } from "../../orders/checkout.ts";
+import { holdCartStock, releaseCartStock } from "../../orders/stock.ts";
 import type { AppEnv } from "../types.ts";
 import type { addItem, createCart, getCart, holdCart, mergeCart, releaseHold, removeItem, setItemQuantity } from "./carts.routes.ts";
 

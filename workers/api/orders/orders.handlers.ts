@@ -2,9 +2,10 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import { and, eq } from "drizzle-orm";
 import type { Context } from "hono";
 import { hashToken } from "../../auth/secrets.ts";
-import { bearerUser, callerOf } from "../../carts/carts.ts";
+import { bearerUser, callerOf, cartNotFound } from "../../carts/carts.ts";
 import { orders, payments } from "../../db/schema.ts";
 import { notFound } from "../../domain/errors.ts";
+import { requestHashOf, requireIdempotencyKey } from "../../idempotency/store.ts";
 import {
 	fulfilOrder,
 	listOrdersForAdmin,
@@ -14,11 +15,12 @@ import {
 	refundOrderAsAdmin,
 	shipOrder,
 } from "../../orders/admin.ts";
-import { checkout } from "../../orders/checkout.ts";
 import { cancelPaid, cancelUnpaid } from "../../orders/lifecycle.ts";
-import { invalidTransition, type LoadedOrder, loadOrder, viewOf } from "../../orders/orders.ts";
+import { invalidTransition, type LoadedOrder, loadOrder, shippingAddressOf, viewOf } from "../../orders/orders.ts";
+import { checkoutScope, placeOrder } from "../../orders/place-order.ts";
 import { acceptWebhook, sendTestPaymentEvent } from "../../orders/webhooks.ts";
 import { PaymentProviderError } from "../../payments/provider.ts";
+import { domainProblem } from "../lib/problem.ts";
 import type { AppEnv } from "../types.ts";
 import type {
 	adminListOrders,
@@ -43,33 +45,38 @@ export async function shopperScope(c: Context<AppEnv>, tokenHeader: "x-cart-toke
 	return token ? `${tokenHeader === "x-cart-token" ? "cart" : "order"}:${await hashToken(token)}` : null;
 }
 
+/**
+ * POST /v1/checkout: an adapter over the place-order service. The caller is
+ * resolved once; the service holds the stock, claims the key and places the
+ * order; refusals are rendered here so the store keeps and replays them.
+ */
 export const checkoutHandler: RouteHandler<typeof checkoutRoute, AppEnv> = async (c) => {
 	const body = c.req.valid("json");
 	const caller = await callerOf(c.env, c.req.header("authorization"), c.req.header("x-cart-token"));
-	const result = await checkout(
-		c.env,
-		c.executionCtx,
-		c.get("database"),
-		caller,
+	const scope = checkoutScope(caller);
+	if (scope === null) throw cartNotFound();
+	const key = requireIdempotencyKey(c.req.header("idempotency-key"));
+	const { response } = await placeOrder(
+		{ env: c.env, ctx: c.executionCtx, database: c.get("database") },
 		{
+			caller,
 			cartId: body.cart_id,
 			email: body.email.toLowerCase(),
-			shippingAddress: {
-				name: body.shipping_address.name,
-				line1: body.shipping_address.line1,
-				line2: body.shipping_address.line2 ?? null,
-				city: body.shipping_address.city,
-				region: body.shipping_address.region ?? null,
-				postal_code: body.shipping_address.postal_code,
-				country: body.shipping_address.country,
-				phone: body.shipping_address.phone ?? null,
+			shippingAddress: shippingAddressOf(body.shipping_address),
+			discountCode: body.discount_code,
+			idempotency: {
+				scope,
+				key,
+				route: "POST /v1/checkout",
+				requestHash: await requestHashOf(c.req.method, c.req.path, await c.req.text()),
 			},
-			...(body.discount_code ? { discountCode: body.discount_code } : {}),
 		},
-		c.get("idempotency"),
-		c.get("checkoutHold"),
+		{
+			placed: (result) => c.json(result, 201, { ...noStore, location: `/v1/orders/${result.order.id}` }),
+			refused: (err) => domainProblem(err, c.get("requestId")),
+		},
 	);
-	return c.json(result, 201, { ...noStore, location: `/v1/orders/${result.order.id}` });
+	return response as never;
 };
 
 /**

@@ -1,7 +1,7 @@
+import { requireIdempotencyKey } from "../../idempotency/store.ts";
 import { createRouter } from "../app.ts";
 import { requireUser } from "../middleware/auth.ts";
 import { idempotent } from "../middleware/idempotency.ts";
-import { reserveBeforeClaim } from "./checkout-gate.ts";
 import {
 	adminListOrdersHandler,
 	cancelOrderHandler,
@@ -29,12 +29,11 @@ import {
 } from "./orders.routes.ts";
 
 const router = createRouter();
-// Stock first, then the key: a sold-out answer needs no database (see checkout-gate.ts).
-router.use("/checkout", reserveBeforeClaim());
-router.use(
-	"/checkout",
-	idempotent((c) => shopperScope(c, "x-cart-token")),
-);
+// The key is checked before the body: checkout claims it itself (see orders/place-order.ts), stock first.
+router.use("/checkout", async (c, next) => {
+	requireIdempotencyKey(c.req.header("idempotency-key"));
+	await next();
+});
 router.use(
 	"/orders/:id/cancel",
 	idempotent((c) => shopperScope(c, "x-order-token")),

@@ -1,9 +1,9 @@
 import type { Context } from "hono";
 import type { StatusCode } from "hono/utils/http-status";
 import { statusOf } from "../../api/lib/problem.ts";
-import { isIdempotencyKey, requestHashOf, runIdempotent } from "../../api/middleware/idempotency.ts";
 import type { AppEnv } from "../../api/types.ts";
 import { DomainError } from "../../domain/errors.ts";
+import { isIdempotencyKey, requestHashOf, runIdempotent } from "../../idempotency/store.ts";
 import type { NoticeCode } from "./messages.ts";
 
 /**

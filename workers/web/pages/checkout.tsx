@@ -3,13 +3,14 @@ import { desc, eq } from "drizzle-orm";
 import type { Context } from "hono";
 import { statusOf } from "../../api/lib/problem.ts";
 import { addressFields } from "../../api/me/me.schemas.ts";
-import { isIdempotencyKey, isKeyClaimed, requestHashOf, runIdempotent } from "../../api/middleware/idempotency.ts";
 import type { AppEnv } from "../../api/types.ts";
-import { type CartView, priceCart } from "../../carts/carts.ts";
+import { type CartView, cartNotFound, priceCart } from "../../carts/carts.ts";
 import { addresses, users } from "../../db/schema.ts";
-import { DomainError } from "../../domain/errors.ts";
-import { releaseAll, type ShortLine } from "../../inventory/reservations.ts";
-import { type CartHold, type CheckoutInput, checkout, holdCart, outOfStock } from "../../orders/checkout.ts";
+import { DomainError, isDomainError } from "../../domain/errors.ts";
+import { isIdempotencyKey, requestHashOf } from "../../idempotency/store.ts";
+import type { ShortLine } from "../../inventory/reservations.ts";
+import { shippingAddressOf } from "../../orders/orders.ts";
+import { checkoutScope, type PlaceOrderRequest, placeOrder } from "../../orders/place-order.ts";
 import { computeTotals, pricingConfig } from "../../orders/pricing.ts";
 import { Alert } from "../components/alert.tsx";
 import { COUNTRIES, DEFAULT_COUNTRY, isCountry } from "../components/countries.ts";
@@ -273,6 +274,9 @@ function readValues(body: Record<string, string | File | (string | File)[]>): Va
 	return values;
 }
 
+/** What the form asks the place-order service for; the caller and the key come from the page. */
+type CheckoutInput = Omit<PlaceOrderRequest, "caller" | "idempotency">;
+
 /** The form as a checkout input, or the fields that need fixing. */
 function validate(values: Values, cartId: string): { input: CheckoutInput } | { errors: FieldErrors } {
 	const parsed = CheckoutForm.safeParse({
@@ -301,31 +305,19 @@ function validate(values: Values, cartId: string): { input: CheckoutInput } | { 
 		input: {
 			cartId,
 			email: data.email.toLowerCase(),
-			shippingAddress: {
-				name: data.name,
-				line1: data.line1,
-				line2: data.line2 ?? null,
-				city: data.city,
-				region: data.region ?? null,
-				postal_code: data.postal_code,
-				country: data.country,
-				phone: data.phone ?? null,
-			},
+			shippingAddress: shippingAddressOf(data),
 			...(data.discount_code ? { discountCode: data.discount_code } : {}),
 		},
 	};
 }
 
 /**
- * Places the order once per form render. Like the API (checkout-gate.ts), the
- * cart's stock is held before the key is claimed, so a shopper who missed the
- * last units is answered by the Durable Objects alone; but a form is often
- * submitted twice, and the second copy finds the stock held by the first:
- * only then is the key looked up (one small read, for shoppers who came up
- * short only), and the duplicate waits for the first copy's answer instead of
- * reporting "out of stock" for an order that exists. A copy that arrives
- * within the instant between the first one's hold and its claim still reads
- * as short; app.js disables the button after the first press to keep that rare.
+ * Places the order once per form render, through the same place-order
+ * service as the API. A form is often submitted twice: the second copy finds
+ * its key known to the cart and waits for the first copy's answer (409 while
+ * it runs) instead of reporting "out of stock" for an order that exists.
+ * Refusals are not stored against the key, so a corrected resubmit of the
+ * same form is a new attempt.
  */
 async function placeOnce(
 	c: Context<AppEnv>,
@@ -333,38 +325,32 @@ async function placeOnce(
 	key: string,
 	input: CheckoutInput,
 ): Promise<{ order_id: string; order_token: string | null }> {
-	const database = c.get("database");
-	const scope = cart.caller.userId ? `user:${cart.caller.userId}` : `cart:${cart.caller.tokenHash}`;
-	const requestHash = await requestHashOf("POST", "/checkout", JSON.stringify(input));
-	const outcome = await holdCart(c.env, cart.caller, cart.id);
-	if (outcome.kind === "short" && !(await isKeyClaimed(database.primary, scope, key))) throw outOfStock(outcome.short);
-	let hold: CartHold | undefined = outcome.kind === "held" ? outcome.hold : undefined;
-	const releaseHold = async () => {
-		if (hold && !hold.adopted) await releaseAll(c.env, hold.orderId, hold.cartLines);
-		hold = undefined;
+	const scope = checkoutScope(cart.caller);
+	if (scope === null) throw cartNotFound();
+	const request: PlaceOrderRequest = {
+		...input,
+		caller: cart.caller,
+		idempotency: { scope, key, route: "POST /checkout", requestHash: await requestHashOf("POST", "/checkout", JSON.stringify(input)) },
 	};
 	const deadline = Date.now() + DUPLICATE_WAIT_MS;
-	try {
-		for (;;) {
-			try {
-				const { response } = await runIdempotent(database.primary, { scope, key, route: "POST /checkout", requestHash }, async (claim) => {
-					const result = await checkout(c.env, c.executionCtx, database, cart.caller, input, claim, hold);
-					// What a replay needs to send the shopper on: the order, and a guest's token for the ec_orders cookie.
-					return new Response(JSON.stringify({ order_id: result.order.id, order_token: result.order_token ?? null }), {
+	for (;;) {
+		try {
+			const { response } = await placeOrder({ env: c.env, ctx: c.executionCtx, database: c.get("database") }, request, {
+				// What a replay needs to send the shopper on: the order, and a guest's token for the ec_orders cookie.
+				placed: (result) =>
+					new Response(JSON.stringify({ order_id: result.order.id, order_token: result.order_token ?? null }), {
 						status: 303,
 						headers: { location: `/orders/${result.order.id}/pay`, "content-type": "application/json" },
-					});
-				});
-				return (await response.json()) as { order_id: string; order_token: string | null };
-			} catch (err) {
-				if (!(err instanceof DomainError) || err.code !== "idempotency_in_progress" || Date.now() > deadline) throw err;
-				// The first copy of this form is still placing the order: give back what this copy holds and wait for its answer.
-				await releaseHold();
-				await new Promise((resolve) => setTimeout(resolve, DUPLICATE_POLL_MS));
-			}
+					}),
+				refused: (err) => {
+					throw err;
+				},
+			});
+			return (await response.json()) as { order_id: string; order_token: string | null };
+		} catch (err) {
+			if (!isDomainError(err, "idempotency_in_progress") || Date.now() > deadline) throw err;
+			await new Promise((resolve) => setTimeout(resolve, DUPLICATE_POLL_MS));
 		}
-	} finally {
-		await releaseHold();
 	}
 }
 
@@ -423,7 +409,7 @@ function explain(err: DomainError, view: CartView | undefined): { alert: NonNull
  * render) and sends the shopper to pay (303). Refusals re-render the form
  * with what was typed and a `role="alert"` message.
  */
-export async function placeOrder(c: Context<AppEnv>): Promise<Response> {
+export async function submitCheckout(c: Context<AppEnv>): Promise<Response> {
 	const body = await c.req.parseBody();
 	const values = readValues(body);
 	const key = formText(body, "idempotency_key");

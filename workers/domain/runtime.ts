@@ -1,0 +1,2 @@
+/** What a service needs of the request's or batch's execution context: work that may finish after the answer. */
+export type WaitUntil = Pick<ExecutionContext, "waitUntil">;

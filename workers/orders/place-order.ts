@@ -1,0 +1,295 @@
+import type { CartCaller, CartLine, CartState } from "../../durable-objects/cart.ts";
+import { hashToken, randomToken } from "../auth/secrets.ts";
+import { cartNotFound, cartStub, isSellable, skuRows } from "../carts/carts.ts";
+import { type Database, HOLDER_PATIENCE } from "../db/client.ts";
+import type { ShippingAddress } from "../db/schema.ts";
+import { DomainError } from "../domain/errors.ts";
+import { newId } from "../domain/ids.ts";
+import type { WaitUntil } from "../domain/runtime.ts";
+import { type IdempotencyClaim, type IdempotentRequest, runIdempotent } from "../idempotency/store.ts";
+import type { Line } from "../inventory/reservations.ts";
+import { discountOf, normalizeCode, redeem, validateDiscount } from "./discounts.ts";
+import { loadOrder } from "./orders.ts";
+import { publish } from "./outbox.ts";
+import { type CheckoutResult, type Placement, startPayment, writeOrder } from "./placement.ts";
+import { computeTotals, pricingConfig } from "./pricing.ts";
+import { outOfStock, releaseStock, reservationTtlMs, reserveStock } from "./stock.ts";
+
+/** One checkout, as any surface (the API route, the storefront's form) asks for it. */
+export interface PlaceOrderRequest {
+	/** Who asks, resolved once by the surface: a signed-in user and/or the hash of a cart token. */
+	caller: CartCaller;
+	cartId: string;
+	email: string;
+	shippingAddress: ShippingAddress;
+	discountCode?: string | undefined;
+	/** The request's key, scope and fingerprint (see `checkoutScope`, `requestHashOf`). */
+	idempotency: IdempotentRequest;
+}
+
+/** What the service needs of the request: bindings, background work and the database. */
+export interface PlaceOrderContext {
+	env: Env;
+	ctx: WaitUntil;
+	database: Database;
+}
+
+/**
+ * How the surface turns the outcome into the answer the idempotency store
+ * keeps and replays. `refused` renders a refusal to store (a 4xx answer), or
+ * rethrows it to store nothing.
+ */
+export interface PlaceOrderAnswers {
+	placed(result: CheckoutResult): Response;
+	refused(err: DomainError): Response;
+}
+
+/** Expiry backstop: checked this long after the reservation's own expiry. */
+const EXPIRY_GRACE_SECONDS = 60;
+
+/** The idempotency scope of a checkout: the user, else the guest's cart token; null when the caller proves neither. */
+export function checkoutScope(caller: CartCaller): string | null {
+	if (caller.userId) return `user:${caller.userId}`;
+	return caller.tokenHash ? `cart:${caller.tokenHash}` : null;
+}
+
+/** Stock reserved for this checkout before its key was claimed. */
+interface Held {
+	orderId: string;
+	lines: CartLine[];
+	expiresAt: number;
+}
+
+/** Units reserved under one id (the order's), to give back if no order takes them. */
+interface Reservation {
+	id: string;
+	lines: Line[];
+}
+
+/**
+ * Checkout (flow 3 of the architecture), start to end:
+ *
+ * 1. **Hold**, before any database work: the Cart object records the key
+ *    with the id its order will have (`beginCheckout`) and hands over the
+ *    stock the shopper held, or the lines are reserved now. A shopper who
+ *    cannot get the stock is answered 409 by the Durable Objects alone. A key
+ *    the cart has seen before steps aside: what it gets (the stored answer,
+ *    409 while it runs, a resumption) is the idempotency store's to say,
+ *    whatever the stock is now.
+ * 2. **Claim** the key (`runIdempotent`): a repeat is replayed from here.
+ * 3. **Re-price** every line from the Postgres primary and check the discount.
+ * 4. **Reserve** (the hold, or now under the key's order id: a reservation is
+ *    idempotent per id, so a retry never takes the units twice).
+ * 5. **Place** the order in one statement (`writeOrder`), with the recovery
+ *    point a retry resumes from.
+ * 6. **Pay**: the payment is created with the provider (`startPayment`).
+ *
+ * What was reserved and not placed is released before the answer, except
+ * when the claim went to another request with the same key, or was already
+ * answered: the units are reserved under the key's order id, which that
+ * request places (or they expire with the reservation).
+ * The cart is never changed: the payment empties it.
+ */
+export async function placeOrder(
+	context: PlaceOrderContext,
+	request: PlaceOrderRequest,
+	answers: PlaceOrderAnswers,
+): Promise<{ replayed: boolean; response: Response }> {
+	const { env, database } = context;
+	const { caller, cartId } = request;
+	const stub = cartStub(env, cartId);
+	const start = await stub.beginCheckout(caller, request.idempotency.key, newId("ord"));
+	let cart: CartState | undefined;
+	let orderId: string | undefined;
+	let held: Held | undefined;
+	if (start.ok) {
+		({ cart, orderId } = start.cart);
+		const lines = start.cart.cart.lines;
+		if (start.cart.kind === "new" && lines.length > 0) {
+			const adopted = start.cart.hold;
+			if (adopted) held = { orderId, lines: adopted.lines, expiresAt: adopted.expiresAt };
+			else {
+				const reserved = await reserveStock(env, orderId, lines);
+				if (!reserved.ok) {
+					const key = request.idempotency.key;
+					const forgotten = orderId;
+					context.ctx.waitUntil(stub.forgetCheckout(key, forgotten).catch(() => {}));
+					throw outOfStock(reserved.short);
+				}
+				held = { orderId, lines, expiresAt: reserved.expiresAt };
+			}
+			// Holding stock, this checkout waits its turn for a connection rather than give the units back.
+			database.wait(HOLDER_PATIENCE);
+		}
+	}
+
+	let reservation: Reservation | undefined = held ? { id: held.orderId, lines: held.lines } : undefined;
+	let placedId: string | undefined;
+	let ranCheckout = false;
+	let claimFault = false;
+	try {
+		return await runIdempotent(database.primary, request.idempotency, async (claim) => {
+			ranCheckout = true;
+			try {
+				const result = await checkout(context, request, claim, { cart, orderId, held }, (outcome) => {
+					if ("placed" in outcome) placedId = outcome.placed;
+					else reservation = outcome.reserved;
+				});
+				return answers.placed(result);
+			} catch (err) {
+				if (err instanceof DomainError) return answers.refused(err);
+				throw err;
+			}
+		});
+	} catch (err) {
+		claimFault = !ranCheckout && !(err instanceof DomainError);
+		throw err;
+	} finally {
+		// The units are this request's to give back only if it ran the checkout and placed nothing with
+		// them, or could not reach the key at all. A replayed or refused claim leaves them: they are
+		// reserved under the key's order id, which the request holding the claim places (or they expire).
+		const unused = ranCheckout ? reservation?.id !== placedId : claimFault;
+		if (reservation && unused) await releaseStock(env, reservation.id, reservation.lines);
+	}
+}
+
+/** Steps 3 to 6, holding the claim. `progress` reports what was reserved and when the order is written. */
+async function checkout(
+	context: PlaceOrderContext,
+	request: PlaceOrderRequest,
+	claim: IdempotencyClaim,
+	stock: { cart: CartState | undefined; orderId: string | undefined; held: Held | undefined },
+	progress: (outcome: { placed: string } | { reserved: Reservation }) => void,
+): Promise<CheckoutResult> {
+	const { env, database } = context;
+	const db = database.primary;
+	const recovered = claim.recovery as { order_id?: string; order_token?: string } | null;
+	if (recovered?.order_id) {
+		const loaded = await loadOrder(db, recovered.order_id);
+		if (loaded) {
+			progress({ placed: loaded.order.id });
+			return startPayment(env, database, loaded, recovered.order_token, claim);
+		}
+	}
+	if (!stock.cart) throw cartNotFound();
+	const cartLines = stock.held?.lines ?? stock.cart.lines;
+	if (cartLines.length === 0) throw new DomainError("cart_empty", { detail: "Add items to the cart before checking out." });
+
+	const { priced, currency, totals, code } = await reprice(context, request, cartLines);
+	const lines: Line[] = cartLines.map((line) => ({ sku: line.sku, quantity: line.quantity }));
+	const orderId = stock.orderId ?? newId("ord");
+	let expiresAt: number;
+	if (stock.held) expiresAt = stock.held.expiresAt;
+	else {
+		const reserved = await reserveStock(env, orderId, lines);
+		if (!reserved.ok) throw outOfStock(reserved.short);
+		progress({ reserved: { id: orderId, lines } });
+		expiresAt = reserved.expiresAt;
+	}
+
+	const orderToken = request.caller.userId ? undefined : randomToken();
+	const ttlSeconds = Math.ceil(reservationTtlMs(env) / 1000);
+	const placement: Placement = {
+		order: {
+			id: orderId,
+			userId: request.caller.userId ?? null,
+			email: request.email,
+			currency,
+			subtotalMinor: totals.subtotal,
+			discountMinor: totals.discount,
+			shippingMinor: totals.shipping,
+			taxMinor: totals.tax,
+			totalMinor: totals.total,
+			discountCode: code,
+			shippingAddress: { ...request.shippingAddress, country: request.shippingAddress.country.toUpperCase() },
+			cartId: request.cartId,
+			accessTokenHash: orderToken ? await hashToken(orderToken) : null,
+			reservationExpiresAt: new Date(expiresAt),
+		},
+		lines: priced.map(({ line, row }) => ({
+			orderId,
+			sku: line.sku,
+			productId: row.productId,
+			variantId: row.variantId,
+			title: row.variantTitle ? `${row.productTitle} — ${row.variantTitle}` : row.productTitle,
+			unitPriceMinor: row.priceMinor,
+			quantity: line.quantity,
+			lineTotalMinor: row.priceMinor * line.quantity,
+		})),
+		payment: {
+			id: newId("pay"),
+			orderId,
+			provider: env.PAYMENT_PROVIDER,
+			status: "requires_action",
+			amountMinor: totals.total,
+			refundedMinor: 0,
+			currency,
+		},
+		event: {
+			orderId,
+			type: "place",
+			toStatus: "pending_payment",
+			actor: request.caller.userId ?? "guest",
+			data: { tax_rate_bp: totals.taxRate, lines: lines.length },
+		},
+		outbox: [
+			{
+				queue: "orders",
+				id: `order.expiry_check:${orderId}`,
+				type: "order.expiry_check",
+				data: { order_id: orderId },
+				delaySeconds: ttlSeconds + EXPIRY_GRACE_SECONDS,
+			},
+		],
+		recovery: { claim, value: { order_id: orderId, ...(orderToken ? { order_token: orderToken } : {}) } },
+	};
+	// Without a discount code the placement is one statement, atomic on its own: no transaction is
+	// held open across round trips. A code's use is taken in the same transaction, before it.
+	const [loaded, outboxIds] = code
+		? await db.transaction(async (tx) => {
+				await redeem(tx, code);
+				return writeOrder(tx, placement);
+			})
+		: await writeOrder(db, placement);
+	progress({ placed: orderId });
+	context.ctx.waitUntil(publish(env, db, outboxIds).catch(() => {}));
+	return startPayment(env, database, loaded, orderToken, claim);
+}
+
+/**
+ * Prices the lines from the Postgres primary (never the cart, KV, a replica
+ * or the client), checks the discount code, and computes shipping and tax.
+ */
+async function reprice(context: PlaceOrderContext, request: PlaceOrderRequest, cartLines: readonly CartLine[]) {
+	const db = context.database.primary;
+	const rows = await skuRows(
+		db,
+		cartLines.map((line) => line.sku),
+	);
+	const priced = cartLines.flatMap((line) => {
+		const row = rows.get(line.sku);
+		return row && isSellable(row) ? [{ line, row }] : [];
+	});
+	if (priced.length < cartLines.length) {
+		const sold = new Set(priced.map(({ line }) => line.sku));
+		throw new DomainError("items_unavailable", {
+			detail: "Remove the items that are no longer sold, then check out again.",
+			extensions: { skus: cartLines.filter((line) => !sold.has(line.sku)).map((line) => line.sku) },
+		});
+	}
+	const currencies = [...new Set(priced.map(({ row }) => row.currency))];
+	const [currency] = currencies;
+	if (currency === undefined || currencies.length !== 1) {
+		throw new DomainError("mixed_currency", {
+			detail: "Every item of one order must be priced in the same currency.",
+			extensions: { currencies },
+		});
+	}
+	const subtotal = priced.reduce((sum, { line, row }) => sum + row.priceMinor * line.quantity, 0);
+	const code = request.discountCode ? normalizeCode(request.discountCode) : null;
+	const discount = code ? await validateDiscount(db, code, currency, subtotal) : null;
+	const country = request.shippingAddress.country.toUpperCase();
+	const totals = computeTotals(pricingConfig(context.env), currency, country, subtotal, discount ? discountOf(discount) : null);
+	if (!totals) throw new DomainError("currency_not_supported", { detail: `Orders in ${currency} cannot be shipped.` });
+	return { priced, currency, totals, code };
+}

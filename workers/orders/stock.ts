@@ -1,0 +1,75 @@
+import type { CartCaller, CartLine } from "../../durable-objects/cart.ts";
+import { cartFailure, cartNotFound, cartStub } from "../carts/carts.ts";
+import { DomainError } from "../domain/errors.ts";
+import { newId } from "../domain/ids.ts";
+import { type Line, releaseAll, reserveAll, type ShortLine } from "../inventory/reservations.ts";
+
+/** How long a checkout or a cart hold keeps its stock (RESERVATION_TTL_SECONDS, 15 minutes by default). */
+export function reservationTtlMs(env: Env): number {
+	const seconds = Number(env.RESERVATION_TTL_SECONDS);
+	return (Number.isFinite(seconds) && seconds > 0 ? seconds : 900) * 1000;
+}
+
+/** 409 `out_of_stock`, naming each short line with what was asked and what is left. */
+export function outOfStock(short: ShortLine[]): DomainError {
+	return new DomainError("out_of_stock", {
+		detail: `Not enough stock for ${short.map((s) => s.sku).join(", ")}.`,
+		extensions: { lines: short },
+	});
+}
+
+function inventoryUnavailable(cause: unknown): DomainError {
+	return new DomainError("inventory_unavailable", {
+		detail: "Stock could not be reserved. Retry shortly.",
+		retryAfterSeconds: 2,
+		cause,
+	});
+}
+
+/** Reserves every line under `orderId`, all or nothing; a fault of the InventoryItems is a 503. */
+export function reserveStock(env: Env, orderId: string, lines: readonly Line[]): ReturnType<typeof reserveAll> {
+	return reserveAll(env, orderId, lines, reservationTtlMs(env)).catch((cause) => {
+		throw inventoryUnavailable(cause);
+	});
+}
+
+/** Gives back what `reserveStock` took (idempotent; units not given back expire). */
+export function releaseStock(env: Env, orderId: string, lines: readonly Line[]): Promise<void> {
+	return releaseAll(env, orderId, lines);
+}
+
+/**
+ * Holds stock for the caller's cart until checkout (`POST /v1/carts/{id}/hold`):
+ * every line reserved, all or nothing, for the reservation lifetime, under the
+ * id the order will have. A hold that still covers the cart is answered as it
+ * is (`created` false): holding again neither takes more stock nor extends it.
+ */
+export async function holdCartStock(
+	env: Env,
+	caller: CartCaller,
+	cartId: string,
+): Promise<{ hold: { lines: CartLine[]; expiresAt: number }; created: boolean }> {
+	const result = await cartStub(env, cartId)
+		.holdStock(caller, newId("ord"), reservationTtlMs(env))
+		.catch((cause) => {
+			throw inventoryUnavailable(cause);
+		});
+	if (result.ok) return { hold: result.hold, created: result.created };
+	switch (result.reason) {
+		case "short":
+			throw outOfStock(result.short);
+		case "empty":
+			throw new DomainError("cart_empty", { detail: "Add items to the cart before holding its stock." });
+		default:
+			throw cartFailure(result.reason);
+	}
+}
+
+/** Gives back the stock held for the caller's cart; answers whether there was a hold. */
+export async function releaseCartStock(env: Env, caller: CartCaller, cartId: string): Promise<boolean> {
+	const released = await cartStub(env, cartId).releaseHold(caller);
+	if (!released.ok) throw cartNotFound();
+	const hold = released.cart.released;
+	if (hold) await releaseAll(env, hold.orderId, hold.lines);
+	return hold !== null;
+}
