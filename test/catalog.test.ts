@@ -2,11 +2,13 @@ import { env } from "cloudflare:test";
 import { and, eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { bumpCatalogVersion } from "../workers/catalog/cache.ts";
-import { categories, inventoryLedger, products, variants } from "../workers/db/schema.ts";
+import { categories, products, variants } from "../workers/db/schema.ts";
 import { newId } from "../workers/domain/ids.ts";
 import worker from "../workers/index.ts";
+import { inventoryItem } from "../workers/inventory/reservations.ts";
 import { authed, makeAdmin, registerShopper } from "./accounts-helpers.ts";
 import { call, callWith, problemOf, withDb } from "./helpers.ts";
+import { Bus, stock } from "./orders-helpers.ts";
 
 interface Page {
 	data: { id: string; slug: string; title: string; category: string | null; price: { min: number; max: number }; in_stock: boolean }[];
@@ -103,24 +105,26 @@ describe("search", () => {
 		expect((await call(`/v1/products/${draft}`)).status).toBe(404);
 	});
 
-	it("filters to products in stock by the inventory ledger", async () => {
+	it("filters to products in stock by what their InventoryItem objects report through the orders queue", async () => {
 		const w = word();
 		const stocked = await addProduct({ title: `${w} stocked` });
 		const soldOut = await addProduct({ title: `${w} sold out` });
-		// What the orders consumer writes for InventoryItem events: +3 received, then 3 sold for the other.
-		await withDb(async (db) => {
-			const skus = await db.primary
+		// +3 received for both, then all 3 of the other held and sold; the consumer applies the objects' events.
+		const skus = await withDb((db) =>
+			db.primary
 				.select({ sku: variants.sku, productId: variants.productId })
 				.from(variants)
-				.where(sql`${variants.productId} in (${stocked}, ${soldOut})`);
-			const skuOf = (id: string) => skus.find((v) => v.productId === id)?.sku as string;
-			await db.primary.insert(inventoryLedger).values([
-				{ eventId: `t:${w}:1`, sku: skuOf(stocked), delta: 3, reason: "adjusted", occurredAt: new Date() },
-				{ eventId: `t:${w}:2`, sku: skuOf(soldOut), delta: 3, reason: "adjusted", occurredAt: new Date() },
-				{ eventId: `t:${w}:3`, sku: skuOf(soldOut), delta: -3, reason: "committed", occurredAt: new Date() },
-			]);
-		});
-		await bumpCatalogVersion(env.CATALOG);
+				.where(sql`${variants.productId} in (${stocked}, ${soldOut})`),
+		);
+		const skuOf = (id: string) => skus.find((v) => v.productId === id)?.sku as string;
+		const bus = new Bus();
+		await bus.watch(skuOf(stocked), skuOf(soldOut));
+		await stock(skuOf(stocked), 3);
+		await stock(skuOf(soldOut), 3);
+		const item = inventoryItem(env, skuOf(soldOut));
+		expect((await item.reserve(skuOf(soldOut), `hold-${w}`, 3, 60_000)).ok).toBe(true);
+		expect((await item.commit(skuOf(soldOut), `hold-${w}`)).ok).toBe(true);
+		await bus.pump();
 		const inStock = await page(`q=${w}&in_stock=true`);
 		expect(inStock.data.map((p) => p.id)).toEqual([stocked]);
 		const all = await page(`q=${w}&sort=newest`);

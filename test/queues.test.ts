@@ -3,8 +3,8 @@ import { and, eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { Database } from "../workers/db/client.ts";
 import { deadLetters } from "../workers/db/schema.ts";
-import { envelope } from "../workers/queues/envelope.ts";
-import { consumeQueueBatch, handlers, queueRole } from "../workers/queues/index.ts";
+import { type BatchStep, type Envelope, envelope } from "../workers/queues/envelope.ts";
+import { consumeQueueBatch, mergeRoutes, queueRole, registry } from "../workers/queues/index.ts";
 import { retryDelaySeconds } from "../workers/queues/retry.ts";
 
 /** Delivers a batch to the consumer; returns the plugin's ack/retry record plus the delay asked for each retry. */
@@ -27,7 +27,8 @@ async function deliver(queue: string, messages: { id: string; body: unknown; att
 }
 
 afterEach(() => {
-	delete handlers.orders["test.applied"];
+	delete registry.orders["test.applied"];
+	delete registry.orders["test.batched"];
 });
 
 describe("queue consumers", () => {
@@ -42,9 +43,11 @@ describe("queue consumers", () => {
 
 	it("acks a message its handler applied and retries one whose handler failed, with growing delays", async () => {
 		const seen: string[] = [];
-		handlers.orders["test.applied"] = async (event) => {
-			seen.push(event.id);
-			if (event.data.fail) throw new Error("transient");
+		registry.orders["test.applied"] = {
+			each: async (event) => {
+				seen.push(event.id);
+				if (event.data.fail) throw new Error("transient");
+			},
 		};
 		const ok = envelope("evt_ok", "test.applied", {});
 		const bad = envelope("evt_bad", "test.applied", { fail: true });
@@ -58,6 +61,70 @@ describe("queue consumers", () => {
 		// The fourth attempt waits between 20 and 40 seconds.
 		expect(result.delays.get("m2")).toBeGreaterThanOrEqual(20);
 		expect(result.delays.get("m2")).toBeLessThanOrEqual(40);
+	});
+
+	it("gives a batch step all its events in one call, then runs each one's handler; a refused event alone goes towards the dead-letter queue", async () => {
+		const calls: string[][] = [];
+		const handled: string[] = [];
+		const step: BatchStep = {
+			name: "test",
+			apply: async (events) => {
+				calls.push(events.map((e) => e.id));
+				return { rejected: new Set(events.filter((e) => e.data.bad)) };
+			},
+		};
+		registry.orders["test.batched"] = {
+			batch: step,
+			each: async (event) => {
+				handled.push(event.id);
+			},
+		};
+		const result = await deliver("orders", [
+			{ id: "m1", body: envelope("evt_1", "test.batched", {}) },
+			{ id: "m2", body: envelope("evt_2", "test.batched", { bad: true }) },
+			{ id: "m3", body: envelope("evt_3", "test.batched", {}) },
+		]);
+		expect(calls).toEqual([["evt_1", "evt_2", "evt_3"]]);
+		expect(handled).toEqual(["evt_1", "evt_3"]);
+		expect(result.explicitAcks).toEqual(["m1", "m3"]);
+		expect([...result.delays]).toEqual([["m2", 0]]);
+	});
+
+	it("retries every event of a failing batch step with backoff, and runs none of their handlers", async () => {
+		const handled: string[] = [];
+		registry.orders["test.batched"] = {
+			batch: {
+				name: "test",
+				apply: async () => {
+					throw new Error("database down");
+				},
+			},
+			each: async (event: Envelope) => {
+				handled.push(event.id);
+			},
+		};
+		registry.orders["test.applied"] = { each: async (event) => void handled.push(event.id) };
+		const result = await deliver("orders", [
+			{ id: "m1", body: envelope("evt_1", "test.batched", {}), attempts: 2 },
+			{ id: "m2", body: envelope("evt_2", "test.applied", {}) },
+			{ id: "m3", body: envelope("evt_3", "test.batched", {}), attempts: 2 },
+		]);
+		expect(handled).toEqual(["evt_2"]);
+		expect(result.explicitAcks).toEqual(["m2"]);
+		expect(result.retryMessages.map((r) => r.msgId)).toEqual(["m1", "m3"]);
+		// The second attempt waits between 5 and 10 seconds: backoff, not the dead-letter path.
+		for (const id of ["m1", "m3"]) {
+			expect(result.delays.get(id)).toBeGreaterThanOrEqual(5);
+			expect(result.delays.get(id)).toBeLessThanOrEqual(10);
+		}
+	});
+
+	it("refuses to route one event type's batch step or handler twice", () => {
+		const each = async () => {};
+		const step: BatchStep = { name: "test", apply: async () => undefined };
+		expect(mergeRoutes({ "a.b": { batch: step } }, { "a.b": { each } })["a.b"]).toEqual({ batch: step, each });
+		expect(() => mergeRoutes({ "a.b": { each } }, { "a.b": { each } })).toThrow("a.b");
+		expect(() => mergeRoutes({ "a.b": { batch: step } }, { "a.b": { batch: step, each } })).toThrow("a.b");
 	});
 
 	it("sends malformed messages and unknown event types towards the dead-letter queue without delay", async () => {

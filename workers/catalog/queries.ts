@@ -30,8 +30,14 @@ export type ProductSummaryRow = {
 	sort_value: string | number;
 };
 
-/** Units on hand per SKU as the inventory ledger records them (the reporting projection of stock). */
-const skuInStock = (sku: SQL) => sql`(select coalesce(sum(l.delta), 0) from inventory_ledger l where l.sku = ${sku}) > 0`;
+/**
+ * Whether a SKU has units to sell: available (on hand minus live holds) above
+ * zero, as its InventoryItem last reported through the orders queue
+ * (`stock_levels`). A SKU with no report yet has never been stocked. Cached
+ * answers stay right because the consumer bumps the stock version whenever
+ * this flips (see catalog/cache.ts).
+ */
+const skuInStock = (sku: SQL) => sql`exists (select 1 from stock_levels s where s.sku = ${sku} and s.available > 0)`;
 
 /**
  * One page of active products: full-text search (websearch syntax, ranked,

@@ -1,5 +1,6 @@
-import { CURSOR_TIMESTAMP, decodeCursor, encodeCursor, invalidCursor } from "../domain/cursor.ts";
 import type { Database } from "../db/client.ts";
+import { CURSOR_TIMESTAMP, decodeCursor, encodeCursor, invalidCursor } from "../domain/cursor.ts";
+import type { WaitUntil } from "../domain/runtime.ts";
 import { type CachedBody, readThrough } from "./cache.ts";
 import { type CategoryNode, categoryTree, getProduct, listProducts, type ProductDetail, type ProductSort } from "./queries.ts";
 
@@ -72,12 +73,7 @@ function decodeProductCursor(text: string, fingerprint: string, sort: ProductSor
  * One page of products (JSON body with `next_cursor`), from the cache or
  * built from Postgres. Throws 400 `invalid_cursor` for a cursor of another query.
  */
-export async function cachedProductList(
-	kv: KVNamespace,
-	ctx: { waitUntil(promise: Promise<unknown>): void },
-	database: Database,
-	params: ProductListParams,
-): Promise<Cached> {
+export async function cachedProductList(kv: KVNamespace, ctx: WaitUntil, database: Database, params: ProductListParams): Promise<Cached> {
 	const sort = effectiveSort(params);
 	// Everything but the cursor and the page size identifies the ordering a cursor belongs to.
 	const fingerprint = JSON.stringify([
@@ -122,21 +118,12 @@ export async function cachedProductList(
 }
 
 /** An active product by id or slug, cached; undefined when there is none. */
-export function cachedProduct(
-	kv: KVNamespace,
-	ctx: { waitUntil(promise: Promise<unknown>): void },
-	database: Database,
-	idOrSlug: string,
-): Promise<Cached | undefined> {
+export function cachedProduct(kv: KVNamespace, ctx: WaitUntil, database: Database, idOrSlug: string): Promise<Cached | undefined> {
 	return readThrough(kv, ctx, `product:${idOrSlug}`, (): Promise<ProductDetail | undefined> => getProduct(database.read, idOrSlug));
 }
 
 /** The category tree, cached, as `{ data }`. */
-export async function cachedCategories(
-	kv: KVNamespace,
-	ctx: { waitUntil(promise: Promise<unknown>): void },
-	database: Database,
-): Promise<Cached> {
+export async function cachedCategories(kv: KVNamespace, ctx: WaitUntil, database: Database): Promise<Cached> {
 	const entry = await readThrough(
 		kv,
 		ctx,

@@ -8,6 +8,7 @@
 import { sql } from "drizzle-orm";
 import {
 	type AnyPgColumn,
+	bigint,
 	bigserial,
 	boolean,
 	char,
@@ -22,6 +23,7 @@ import {
 	timestamp,
 	uniqueIndex,
 } from "drizzle-orm/pg-core";
+import { ORDER_STATUSES } from "../orders/state.ts";
 
 const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
 
@@ -209,6 +211,23 @@ export const inventoryLedger = pgTable(
 );
 
 /**
+ * Units available per SKU (on hand minus live holds) as its InventoryItem
+ * last reported them: the projection catalog reads take `in_stock` from. The
+ * objects stay the authority; this row lags them by the queue's delay. `seq`
+ * is the object's event sequence, so a late or redelivered event never
+ * overwrites a newer one. `previous_available` is the figure before the event
+ * at `seq`, which tells the consumer whether that event flipped the SKU
+ * between in stock and sold out (null: the row's first event).
+ */
+export const stockLevels = pgTable("stock_levels", {
+	sku: text("sku").primaryKey(),
+	available: integer("available").notNull(),
+	previousAvailable: integer("previous_available"),
+	seq: bigint("seq", { mode: "number" }).notNull(),
+	updatedAt: timestamp("updated_at", { withTimezone: true }).notNull(),
+});
+
+/**
  * Messages a queue gave up on, drained from the dead-letter queues so that an
  * admin can inspect and replay them. One row per (queue, message id).
  */
@@ -264,15 +283,8 @@ export const auditLog = pgTable(
 	(t) => [index("audit_log_entity_idx").on(t.entityType, t.entityId, t.createdAt), index("audit_log_actor_idx").on(t.actorId, t.createdAt)],
 );
 
-export const orderStatus = pgEnum("order_status", [
-	"pending_payment",
-	"paid",
-	"fulfilled",
-	"shipped",
-	"delivered",
-	"cancelled",
-	"refunded",
-]);
+/** The statuses of the order state machine (`orders/state.ts`, the one list of them). */
+export const orderStatus = pgEnum("order_status", ORDER_STATUSES);
 export const discountKind = pgEnum("discount_kind", ["percentage", "fixed"]);
 export const paymentStatus = pgEnum("payment_status", ["requires_action", "processing", "succeeded", "failed", "canceled", "refunded"]);
 

@@ -1,11 +1,11 @@
 import { eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { products, users, variants } from "../db/schema.ts";
-import type { Envelope } from "../queues/envelope.ts";
-import type { EventHandler } from "../queues/index.ts";
+import { shippingAddressOf } from "../orders/orders.ts";
+import type { Envelope, EventHandler, EventRoutes } from "../queues/envelope.ts";
 import { type EmailMessage, emailPayloadSchemas } from "./email-schemas.ts";
 import { sendEmail } from "./emails.ts";
-import { deliver, fanOut } from "./webhooks.ts";
+import { deliver, fanOut } from "./outbound-webhooks.ts";
 
 /**
  * The `notifications` queue consumer: each event type becomes its e-mails
@@ -36,7 +36,18 @@ const Confirmation = OrderEvent.extend({
 	shipping: Money,
 	tax: Money,
 	total: Money,
-	shipping_address: z.record(z.string(), z.unknown()),
+	shipping_address: z
+		.object({
+			name: z.string(),
+			line1: z.string(),
+			line2: z.string().nullish(),
+			city: z.string(),
+			region: z.string().nullish(),
+			postal_code: z.string(),
+			country: z.string(),
+			phone: z.string().nullish(),
+		})
+		.loose(),
 });
 
 const CartAbandoned = z.object({
@@ -72,7 +83,7 @@ const account =
 
 const orderConfirmation: EventHandler = async (event, { env, db }) => {
 	const data = Confirmation.parse(event.data);
-	const address = data.shipping_address as Record<string, unknown>;
+	const address = data.shipping_address;
 	await sendEmail(
 		env,
 		db.primary,
@@ -80,7 +91,7 @@ const orderConfirmation: EventHandler = async (event, { env, db }) => {
 		data.email,
 		message("order_confirmation", {
 			order_id: data.order_id,
-			name: typeof address.name === "string" ? address.name : null,
+			name: address.name,
 			email: data.email,
 			lines: data.lines.map((line) => ({
 				title: line.title,
@@ -94,16 +105,7 @@ const orderConfirmation: EventHandler = async (event, { env, db }) => {
 			shipping: data.shipping,
 			tax: data.tax,
 			total: data.total,
-			shipping_address: {
-				name: address.name,
-				line1: address.line1,
-				line2: address.line2 ?? null,
-				city: address.city,
-				region: address.region ?? null,
-				postal_code: address.postal_code,
-				country: address.country,
-				phone: address.phone ?? null,
-			},
+			shipping_address: shippingAddressOf(address),
 			order_url: orderUrl(data),
 		}),
 	);
@@ -233,14 +235,15 @@ function describeReason(reason: string | undefined): string | undefined {
 	}
 }
 
-export const notificationHandlers: Record<string, EventHandler> = {
-	"account.verify_email": account("verify_email"),
-	"account.password_reset": account("password_reset"),
-	"order.confirmation": orderConfirmation,
-	"order.shipped": orderShipped,
-	"order.cancelled": orderCancelled,
-	"order.refunded": orderRefunded,
-	"cart.abandoned": cartAbandoned,
-	"inventory.low_stock": lowStock,
-	"webhook.deliver": webhookDelivery,
+/** The events the notifications queue carries, each sent or delivered once (I3). */
+export const notificationEvents: EventRoutes = {
+	"account.verify_email": { each: account("verify_email") },
+	"account.password_reset": { each: account("password_reset") },
+	"order.confirmation": { each: orderConfirmation },
+	"order.shipped": { each: orderShipped },
+	"order.cancelled": { each: orderCancelled },
+	"order.refunded": { each: orderRefunded },
+	"cart.abandoned": { each: cartAbandoned },
+	"inventory.low_stock": { each: lowStock },
+	"webhook.deliver": { each: webhookDelivery },
 };

@@ -1,13 +1,13 @@
 import { and, count, desc, eq, gte, lt, or, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
-import { decodeCursor, encodeCursor, invalidCursor } from "../domain/cursor.ts";
 import type { Db } from "../db/client.ts";
 import { notifications, webhookDeliveries, webhookEndpoints } from "../db/schema.ts";
+import { decodeCursor, encodeCursor, invalidCursor } from "../domain/cursor.ts";
 import { DomainError, notFound } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
+import { allowHttpEndpoints, type WebhookEventType } from "./outbound-webhooks.ts";
 import { checkWebhookUrl } from "./ssrf.ts";
 import { generateWebhookSecret } from "./webhook-signing.ts";
-import { allowHttpEndpoints, type WebhookEventType } from "./webhooks.ts";
 
 /**
  * What admins see and manage of outgoing messages: the notification log and

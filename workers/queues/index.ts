@@ -1,13 +1,10 @@
 import { Database } from "../db/client.ts";
-import { applyInventoryEvent, INVENTORY_EVENT_TYPES, ledgerRow, writeLedger } from "../inventory/ledger.ts";
-import { notificationHandlers } from "../notifications/consumer.ts";
-import { orderHandlers } from "../orders/handlers.ts";
+import { inventoryEvents } from "../inventory/ledger.ts";
+import { notificationEvents } from "../notifications/consumer.ts";
+import { orderEvents } from "../orders/events.ts";
 import { recordDeadLetters } from "./dead-letters.ts";
-import { type Envelope, EnvelopeSchema } from "./envelope.ts";
+import { type BatchStep, type Envelope, EnvelopeSchema, type EventContext, type EventRoute, type EventRoutes } from "./envelope.ts";
 import { retryDelaySeconds } from "./retry.ts";
-
-/** Applies one event; must be idempotent (I3). Throwing retries the message with backoff. */
-export type EventHandler = (event: Envelope, context: { env: Env; db: Database }) => Promise<void>;
 
 export type QueueRole = "orders" | "notifications" | "dead-letter";
 
@@ -22,22 +19,80 @@ export function queueRole(queueName: string): QueueRole | undefined {
 	return undefined;
 }
 
-/** Event handlers by queue and event type. Features register theirs here. */
-export const handlers: Record<"orders" | "notifications", Record<string, EventHandler>> = {
-	orders: { ...Object.fromEntries(INVENTORY_EVENT_TYPES.map((type) => [type, applyInventoryEvent])), ...orderHandlers },
-	notifications: { ...notificationHandlers },
+/**
+ * Joins features' routes into one table. Two features may serve the same
+ * type (the inventory ledger and the order expiry both consume
+ * `inventory.reservation.expired`), one with its batch step and the other
+ * with its per-event handler; a slot claimed twice throws at load, so no
+ * feature silently replaces another's handling.
+ */
+export function mergeRoutes(...tables: EventRoutes[]): Record<string, EventRoute> {
+	const merged: Record<string, EventRoute> = {};
+	for (const table of tables) {
+		for (const [type, route] of Object.entries(table)) {
+			const current = merged[type] ?? {};
+			if ((route.batch && current.batch) || (route.each && current.each)) {
+				throw new Error(`event type ${type} is routed twice`);
+			}
+			merged[type] = { ...current, ...route };
+		}
+	}
+	return merged;
+}
+
+/**
+ * The one registry: every message of a queue is applied through its type's
+ * route here, and a type without a route is never acked. Features declare
+ * their routes next to their code.
+ */
+export const registry: Record<"orders" | "notifications", Record<string, EventRoute>> = {
+	orders: mergeRoutes(inventoryEvents, orderEvents),
+	notifications: mergeRoutes(notificationEvents),
 };
+
+interface Delivery {
+	message: Message<unknown>;
+	event: Envelope;
+	route: EventRoute;
+}
 
 function log(fields: Record<string, unknown>): void {
 	console.log(JSON.stringify({ msg: "queue", ...fields }));
 }
 
+/** A message that can never apply: retried at once, so it reaches the dead-letter queue after its few attempts. */
+function giveUp(queue: string, message: Message<unknown>, outcome: "malformed" | "unknown_type", type?: string): void {
+	log({ level: "error", queue, message_id: message.id, type, outcome });
+	message.retry({ delaySeconds: 0 });
+}
+
+/** A message that failed for now: retried with backoff. */
+function retryLater(queue: string, delivery: Delivery, err: unknown, step?: string): void {
+	const delaySeconds = retryDelaySeconds(delivery.message.attempts);
+	log({
+		level: "warn",
+		queue,
+		message_id: delivery.message.id,
+		type: delivery.event.type,
+		step,
+		outcome: "retry",
+		attempts: delivery.message.attempts,
+		delay_s: delaySeconds,
+		error_name: err instanceof Error ? err.name : typeof err,
+	});
+	delivery.message.retry({ delaySeconds });
+}
+
 /**
  * The Worker's `queue` handler. Each message is acked or retried on its own,
  * so one bad message never holds back or replays its neighbours. A message
- * that can never apply (malformed, or a type nobody handles) is retried
- * without delay so it reaches the dead-letter queue quickly; a failing
- * handler retries with exponential backoff.
+ * that can never apply (malformed, a type nobody routes, or refused by its
+ * batch step) is retried without delay so it reaches the dead-letter queue
+ * quickly; a failing step retries with exponential backoff.
+ *
+ * Per batch: first every batch step once, with all the events that name it;
+ * then, in delivery order, the per-event handler of each message whose batch
+ * step applied. A redelivered message runs both again, so both are idempotent.
  */
 export async function consumeQueueBatch(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
 	const role = queueRole(batch.queue);
@@ -53,32 +108,28 @@ export async function consumeQueueBatch(batch: MessageBatch<unknown>, env: Env, 
 			}
 			return;
 		}
-		const registry = role ? handlers[role] : undefined;
-		const rest = role === "orders" ? await writeLedgerBatch(db, batch.messages) : batch.messages;
-		for (const message of rest) {
+		const routes = role ? registry[role] : undefined;
+		const deliveries: Delivery[] = [];
+		for (const message of batch.messages) {
 			const parsed = EnvelopeSchema.safeParse(message.body);
-			const handler = parsed.success ? registry?.[parsed.data.type] : undefined;
-			if (!parsed.success || !handler) {
-				log({ level: "error", queue: batch.queue, message_id: message.id, outcome: parsed.success ? "unknown_type" : "malformed" });
-				message.retry({ delaySeconds: 0 });
+			if (!parsed.success) {
+				giveUp(batch.queue, message, "malformed");
 				continue;
 			}
+			const route = routes?.[parsed.data.type];
+			if (!route) {
+				giveUp(batch.queue, message, "unknown_type", parsed.data.type);
+				continue;
+			}
+			deliveries.push({ message, event: parsed.data, route });
+		}
+		const context: EventContext = { env, db };
+		for (const delivery of await runBatchSteps(batch.queue, deliveries, context)) {
 			try {
-				await handler(parsed.data, { env, db });
-				message.ack();
+				await delivery.route.each?.(delivery.event, context);
+				delivery.message.ack();
 			} catch (err) {
-				const delaySeconds = retryDelaySeconds(message.attempts);
-				log({
-					level: "warn",
-					queue: batch.queue,
-					message_id: message.id,
-					type: parsed.data.type,
-					outcome: "retry",
-					attempts: message.attempts,
-					delay_s: delaySeconds,
-					error_name: err instanceof Error ? err.name : typeof err,
-				});
-				message.retry({ delaySeconds });
+				retryLater(batch.queue, delivery, err);
 			}
 		}
 	} finally {
@@ -86,44 +137,31 @@ export async function consumeQueueBatch(batch: MessageBatch<unknown>, env: Env, 
 	}
 }
 
-/**
- * Writes the ledger rows of a batch's well-formed inventory events in one
- * statement and acks those messages, or retries each of them with backoff if
- * the write fails. Answers the other messages, for the per-message path.
- */
-async function writeLedgerBatch(db: Database, messages: readonly Message<unknown>[]): Promise<readonly Message<unknown>[]> {
-	const ledger: { message: Message<unknown>; row: NonNullable<ReturnType<typeof ledgerRow>> }[] = [];
-	const rest: Message<unknown>[] = [];
-	for (const message of messages) {
-		const parsed = EnvelopeSchema.safeParse(message.body);
-		const row = parsed.success && INVENTORY_EVENTS.has(parsed.data.type) ? ledgerRow(parsed.data) : undefined;
-		if (row) ledger.push({ message, row });
-		else rest.push(message);
+/** Runs each batch step once over its deliveries; answers the deliveries that may go on to their per-event handler. */
+async function runBatchSteps(queue: string, deliveries: readonly Delivery[], context: EventContext): Promise<Delivery[]> {
+	const byStep = new Map<BatchStep, Delivery[]>();
+	for (const delivery of deliveries) {
+		const step = delivery.route.batch;
+		if (step) byStep.set(step, [...(byStep.get(step) ?? []), delivery]);
 	}
-	if (ledger.length === 0) return rest;
-	try {
-		await writeLedger(
-			db,
-			ledger.map((entry) => entry.row),
-		);
-		for (const { message } of ledger) message.ack();
-	} catch (err) {
-		for (const { message } of ledger) {
-			const delaySeconds = retryDelaySeconds(message.attempts);
-			log({
-				level: "warn",
-				queue: "orders",
-				message_id: message.id,
-				type: "inventory ledger",
-				outcome: "retry",
-				attempts: message.attempts,
-				delay_s: delaySeconds,
-				error_name: err instanceof Error ? err.name : typeof err,
-			});
-			message.retry({ delaySeconds });
+	const stopped = new Set<Delivery>();
+	for (const [step, group] of byStep) {
+		try {
+			const outcome = await step.apply(
+				group.map((delivery) => delivery.event),
+				context,
+			);
+			for (const delivery of group) {
+				if (!outcome?.rejected.has(delivery.event)) continue;
+				giveUp(queue, delivery.message, "malformed", delivery.event.type);
+				stopped.add(delivery);
+			}
+		} catch (err) {
+			for (const delivery of group) {
+				retryLater(queue, delivery, err, step.name);
+				stopped.add(delivery);
+			}
 		}
 	}
-	return rest;
+	return deliveries.filter((delivery) => !stopped.has(delivery));
 }
-
-const INVENTORY_EVENTS: ReadonlySet<string> = new Set(INVENTORY_EVENT_TYPES);

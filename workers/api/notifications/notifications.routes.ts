@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { WEBHOOK_EVENT_TYPES } from "../../notifications/webhooks.ts";
+import { WEBHOOK_EVENT_TYPES } from "../../notifications/outbound-webhooks.ts";
 import { authProblems, bearerAuth, bodyProblems, jsonBody, jsonResponse } from "../lib/openapi.ts";
 import { problemResponse } from "../lib/problem.ts";
 

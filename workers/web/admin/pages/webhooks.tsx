@@ -13,7 +13,7 @@ import {
 	listEndpoints,
 	rotateEndpointSecret,
 } from "../../../notifications/endpoints.ts";
-import { WEBHOOK_EVENT_TYPES } from "../../../notifications/webhooks.ts";
+import { WEBHOOK_EVENT_TYPES } from "../../../notifications/outbound-webhooks.ts";
 import { action, readForm, seeOther, withOutcome } from "../actions.ts";
 import { invalidForm, issuesOf, messagesForError } from "../forms.tsx";
 import { AdminLayout, listUrl, NextPage, Time } from "../layout.tsx";

@@ -1,7 +1,5 @@
 import { z } from "zod";
-import { applyInventoryEvent } from "../inventory/ledger.ts";
-import { envelope } from "../queues/envelope.ts";
-import type { EventHandler } from "../queues/index.ts";
+import { type EventHandler, type EventRoutes, envelope } from "../queues/envelope.ts";
 import { applyPaymentEvent, expireOrder, restockOrder } from "./lifecycle.ts";
 
 const PaymentEventData = z.object({
@@ -34,12 +32,17 @@ const onExpiryCheck: EventHandler = async (event, { env, db }) => {
 	}
 };
 
-/** An InventoryItem released an expired hold: a ledger row, and the order it held stock for is cancelled if unpaid. */
-const onReservationExpired: EventHandler = async (event, context) => {
-	await applyInventoryEvent(event, context);
+/**
+ * An InventoryItem released an expired hold: the order it held stock for is
+ * cancelled if still unpaid. The event's ledger row and stock level are the
+ * inventory ledger's batch step, which runs first (see `inventoryEvents`).
+ * A hold with no order behind it (a cart's hold, a checkout that never wrote
+ * its order) finds nothing to cancel.
+ */
+const onReservationExpired: EventHandler = async (event, { env, db }) => {
 	const reservationId = (event.data as { reservation_id?: unknown }).reservation_id;
 	if (typeof reservationId === "string" && reservationId.startsWith("ord_")) {
-		await expireOrder(context.env, context.db.primary, reservationId);
+		await expireOrder(env, db.primary, reservationId);
 	}
 };
 
@@ -49,9 +52,10 @@ const onRestock: EventHandler = async (event, { env, db }) => {
 	await restockOrder(env, db.primary, order_id);
 };
 
-export const orderHandlers: Record<string, EventHandler> = {
-	"order.restock": onRestock,
-	"payment.event": onPaymentEvent,
-	"order.expiry_check": onExpiryCheck,
-	"inventory.reservation.expired": onReservationExpired,
+/** The `orders` queue events the order lifecycle consumes. */
+export const orderEvents: EventRoutes = {
+	"order.restock": { each: onRestock },
+	"payment.event": { each: onPaymentEvent },
+	"order.expiry_check": { each: onExpiryCheck },
+	"inventory.reservation.expired": { each: onReservationExpired },
 };
