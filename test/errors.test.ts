@@ -2,8 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
 import { createApp, createRouter } from "../workers/api/app.ts";
-import { problemResponse } from "../workers/api/lib/problem.ts";
-import { DomainError } from "../workers/domain/errors.ts";
+import { problemResponse, statusOf } from "../workers/api/lib/problem.ts";
+import { DomainError, ERROR_CODES } from "../workers/domain/errors.ts";
 import worker from "../workers/index.ts";
 import { call, callWith, problemOf } from "./helpers.ts";
 
@@ -44,6 +44,12 @@ const probe = createRouter()
 			detail: "Not enough units.",
 			extensions: { lines: [{ sku: "A", short: 2 }] },
 		});
+	})
+	.get("/outage", () => {
+		throw new DomainError("queue_unavailable", { detail: "Retry shortly.", retryAfterSeconds: 7 });
+	})
+	.get("/signin", () => {
+		throw new DomainError("unauthorized", { detail: "Send a token." });
 	})
 	.get("/db", async (c) => c.json({ rows: (await c.get("database").primary.execute(sql`select 1 as one`)).rows }))
 	.get("/db-read", async (c) => c.json({ rows: (await c.get("database").read.execute(sql`select 1 as one`)).rows }))
@@ -133,6 +139,25 @@ describe("problem+json for faults", () => {
 		const problem = await problemOf(res);
 		expect(problem).toMatchObject({ code: "out_of_stock", title: "Out of stock", lines: [{ sku: "A", short: 2 }] });
 		expect(problem.type).toBe("https://edge-commerce.dev/problems/out_of_stock");
+	});
+
+	it("maps each kind of domain error to its status, with Retry-After and WWW-Authenticate where the kind calls for them", async () => {
+		const outage = await callWith(app, "/v1/probe/outage");
+		expect(outage.status).toBe(503);
+		expect(outage.headers.get("retry-after")).toBe("7");
+		expect(await problemOf(outage)).toMatchObject({ code: "queue_unavailable", title: "Service temporarily unavailable" });
+		const signin = await callWith(app, "/v1/probe/signin");
+		expect(signin.status).toBe(401);
+		expect(signin.headers.get("www-authenticate")).toBe('Bearer error="invalid_token"');
+		// Every registered code has a kind with a status, and codes are unique machine names.
+		for (const code of ERROR_CODES) {
+			expect(code).toMatch(/^[a-z]+(_[a-z]+)*$/);
+			expect(statusOf(new DomainError(code))).toBeGreaterThanOrEqual(400);
+		}
+		expect(statusOf(new DomainError("not_found"))).toBe(404);
+		expect(statusOf(new DomainError("out_of_stock"))).toBe(409);
+		expect(statusOf(new DomainError("cart_empty"))).toBe(422);
+		expect(statusOf(new DomainError("payment_provider_unavailable"))).toBe(502);
 	});
 
 	it("answers an unexpected error with a generic 500 that leaks nothing", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatMoney } from "../workers/notifications/money.ts";
+import { formatMoney } from "../workers/domain/money.ts";
 import {
 	EMAIL_KINDS,
 	type EmailKind,

@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import type { Db, Tx } from "../db/client.ts";
+import { isUniqueViolation } from "../db/client.ts";
 import { users } from "../db/schema.ts";
 import { DomainError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
@@ -8,7 +9,6 @@ import { createAccountToken } from "./account-tokens.ts";
 import { normalizeEmail } from "./email.ts";
 import { hashPassword, verifyDummy, verifyPassword } from "./password.ts";
 import { type AttemptContext, limitAuthAttempt } from "./rate-limit.ts";
-import { isUniqueViolation } from "./users.ts";
 
 export type UserRow = typeof users.$inferSelect;
 

@@ -1,6 +1,7 @@
 import { eq, sql } from "drizzle-orm";
-import type { Database, Db } from "../db/client.ts";
+import { Database, type Db } from "../db/client.ts";
 import { users } from "../db/schema.ts";
+import type { WaitUntil } from "../domain/runtime.ts";
 import { queueNotification } from "../queues/producers.ts";
 import { consumeAccountToken, createAccountToken } from "./account-tokens.ts";
 import { hashPassword } from "./password.ts";
@@ -65,4 +66,27 @@ export async function sendPasswordReset(env: Env, database: Database, email: str
 			expires_at: reset.expiresAt.toISOString(),
 		});
 	});
+}
+
+/**
+ * Starts `sendPasswordReset` after the answer, on a database handle of its
+ * own (the request's pool closes once the answer is sent), and logs a failure
+ * by its kind only: the same background job for the API and the storefront.
+ */
+export function sendPasswordResetLater(env: Env, ctx: WaitUntil, email: string, requestId: string | undefined): void {
+	const background = new Database(env);
+	ctx.waitUntil(
+		sendPasswordReset(env, background, email)
+			.catch((err: unknown) => {
+				console.error(
+					JSON.stringify({
+						level: "error",
+						msg: "password_reset_failed",
+						request_id: requestId,
+						error_name: err instanceof Error ? err.name : typeof err,
+					}),
+				);
+			})
+			.finally(() => background.close()),
+	);
 }

@@ -14,12 +14,3 @@ export function publicUser(user: UserRow) {
 		created_at: user.createdAt.toISOString(),
 	};
 }
-
-/** True for Postgres' unique_violation, however the driver wraps it. */
-export function isUniqueViolation(err: unknown): boolean {
-	for (let current = err, depth = 0; current && depth < 5; depth++) {
-		if ((current as { code?: unknown }).code === "23505") return true;
-		current = (current as { cause?: unknown }).cause;
-	}
-	return false;
-}

@@ -1,15 +1,15 @@
 import type { z } from "@hono/zod-openapi";
 import { and, asc, desc, eq, ilike, inArray, or, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn, PgInsertValue } from "drizzle-orm/pg-core";
-import type { AdminProductSchema, CreateProductBody, PatchProductBody, PRODUCT_STATUSES } from "./admin.schemas.ts";
-import { MAX_LIVE_VARIANTS } from "./admin.schemas.ts";
-import { CURSOR_TIMESTAMP, decodeCursor, encodeCursor, invalidCursor } from "../domain/cursor.ts";
-import { isUniqueViolation } from "../auth/users.ts";
 import type { Db, Executor, Tx } from "../db/client.ts";
+import { isUniqueViolation } from "../db/client.ts";
 import { categories, products, variants } from "../db/schema.ts";
+import { CURSOR_TIMESTAMP, decodeCursor, encodeCursor, invalidCursor } from "../domain/cursor.ts";
 import type { FieldError } from "../domain/errors.ts";
 import { DomainError, notFound } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
+import type { AdminProductSchema, CreateProductBody, PatchProductBody, PRODUCT_STATUSES } from "./admin.schemas.ts";
+import { MAX_LIVE_VARIANTS } from "./admin.schemas.ts";
 import { recordAudit } from "./audit.ts";
 import { bumpCatalogVersion } from "./cache.ts";
 

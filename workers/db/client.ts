@@ -197,3 +197,12 @@ export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
 /** Either a database or a transaction: for helpers that can run inside or outside one. */
 export type Executor = Db | Tx;
+
+/** True for Postgres' unique_violation, however the driver wraps it. */
+export function isUniqueViolation(err: unknown): boolean {
+	for (let current = err, depth = 0; current && depth < 5; depth++) {
+		if ((current as { code?: unknown }).code === "23505") return true;
+		current = (current as { cause?: unknown }).cause;
+	}
+	return false;
+}

@@ -12,9 +12,10 @@
  *   components passed through encodeURIComponent. The carrier's tracking page
  *   is the one exception, and must be https.
  */
+
+import { formatMoney, type Money } from "../domain/money.ts";
 import type { EmailMessage, EmailPayload } from "./email-schemas.ts";
 import { button, heading, html, keyValueTable, layout, paragraph, type SafeHtml } from "./html.ts";
-import { formatMoney, type Money } from "./money.ts";
 
 export {
 	EMAIL_KINDS,

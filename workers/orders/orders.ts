@@ -2,16 +2,12 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import type { Executor, Tx } from "../db/client.ts";
 import { orderEvents, orderLines, orders, payments, type ShippingAddress } from "../db/schema.ts";
 import { DomainError } from "../domain/errors.ts";
+import type { Money } from "../domain/money.ts";
 import { ENTERED_AT, type OrderAction, type OrderStatus, transition } from "./state.ts";
 
 export type OrderRow = typeof orders.$inferSelect;
 export type OrderLineRow = typeof orderLines.$inferSelect;
 export type PaymentRow = typeof payments.$inferSelect;
-
-interface Money {
-	amount: number;
-	currency: string;
-}
 
 export interface OrderView {
 	id: string;

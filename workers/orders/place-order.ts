@@ -1,6 +1,7 @@
 import type { CartCaller, CartLine, CartState } from "../../durable-objects/cart.ts";
 import { hashToken, randomToken } from "../auth/secrets.ts";
-import { cartNotFound, cartStub, isSellable, skuRows } from "../carts/carts.ts";
+import { cartNotFound, cartStub } from "../carts/carts.ts";
+import { isSellable, skuRows } from "../catalog/skus.ts";
 import { type Database, HOLDER_PATIENCE } from "../db/client.ts";
 import type { ShippingAddress } from "../db/schema.ts";
 import { DomainError } from "../domain/errors.ts";

@@ -1,5 +1,6 @@
 import type { Child, FC } from "hono/jsx";
 import type { CategoryNode } from "../catalog/queries.ts";
+import { formatMoney } from "../domain/money.ts";
 import { assets } from "./assets.ts";
 
 export interface LayoutProps {
@@ -28,10 +29,9 @@ export const CATALOG_PAGE_CACHE = "public, max-age=60, s-maxage=120, stale-while
 /** Cart, checkout, account and admin pages: never stored anywhere. */
 export const PERSONAL_PAGE_CACHE = "private, no-store";
 
-/** Money in minor units, formatted for display. */
+/** Money in minor units, formatted for the storefront's locale by the one money formatter. */
 export function money(amount: number, currency: string): string {
-	const digits = currency === "JPY" || currency === "KRW" ? 0 : 2;
-	return new Intl.NumberFormat("en-IE", { style: "currency", currency, minimumFractionDigits: digits }).format(amount / 10 ** digits);
+	return formatMoney({ amount, currency }, "en-IE");
 }
 
 /**

@@ -1,6 +1,4 @@
 import { createRoute } from "@hono/zod-openapi";
-import { authProblems, bearerAuth, bodyProblems, jsonBody, jsonResponse } from "../lib/openapi.ts";
-import { problemResponse } from "../lib/problem.ts";
 import {
 	AdminProductListQuery,
 	AdminProductPageSchema,
@@ -10,6 +8,8 @@ import {
 	PatchProductBody,
 	ProductIdParam,
 } from "../../catalog/admin.schemas.ts";
+import { authProblems, bearerAuth, bodyProblems, jsonBody, jsonResponse } from "../lib/openapi.ts";
+import { problemResponse } from "../lib/problem.ts";
 
 const tags = ["Admin"];
 const forbidden = { 403: problemResponse("Not an admin") };

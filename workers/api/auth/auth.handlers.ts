@@ -3,15 +3,15 @@ import type { Context } from "hono";
 import { authenticate, registerAccount } from "../../auth/accounts.ts";
 import { normalizeEmail } from "../../auth/email.ts";
 import { limitAuthAttempt } from "../../auth/rate-limit.ts";
-import { resetPasswordWithToken, sendPasswordReset, verifyEmailWithToken } from "../../auth/recovery.ts";
+import { resetPasswordWithToken, sendPasswordResetLater, verifyEmailWithToken } from "../../auth/recovery.ts";
 import { revokeSessionOf, rotateSession, startSession } from "../../auth/sessions.ts";
 import { publicUser } from "../../auth/users.ts";
-import { ensureUserCart, mergeGuestCart, priceCart } from "../../carts/carts.ts";
-import { Database } from "../../db/client.ts";
+import { ensureUserCart, mergeGuestCart } from "../../carts/user-cart.ts";
+import { priceCart } from "../../carts/view.ts";
 import { DomainError } from "../../domain/errors.ts";
+import { accountContext } from "../lib/request.ts";
 import type { AppEnv } from "../types.ts";
 import type { login, logout, passwordReset, passwordResetConfirm, refresh, register, verifyEmail } from "./auth.routes.ts";
-import { accountContext } from "../lib/request.ts";
 
 const invalidToken = () => new DomainError("invalid_token", { detail: "The link is invalid, expired or was already used." });
 
@@ -71,24 +71,7 @@ export const verifyEmailHandler: RouteHandler<typeof verifyEmail, AppEnv> = asyn
 export const passwordResetHandler: RouteHandler<typeof passwordReset, AppEnv> = async (c) => {
 	const email = normalizeEmail(c.req.valid("json").email);
 	await limitAuthAttempt(accountContext(c), "password_reset", email);
-	const requestId = c.get("requestId");
-	// The request's own pool is closed as soon as the answer is sent, so the
-	// background work opens and closes its own.
-	const background = new Database(c.env);
-	c.executionCtx.waitUntil(
-		sendPasswordReset(c.env, background, email)
-			.catch((err: unknown) => {
-				console.error(
-					JSON.stringify({
-						level: "error",
-						msg: "password_reset_failed",
-						request_id: requestId,
-						error_name: err instanceof Error ? err.name : typeof err,
-					}),
-				);
-			})
-			.finally(() => background.close()),
-	);
+	sendPasswordResetLater(c.env, c.executionCtx, email, c.get("requestId"));
 	return c.json({ status: "accepted" as const }, 202);
 };
 

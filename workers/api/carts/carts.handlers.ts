@@ -1,20 +1,13 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { CartCaller, CartResult } from "../../../durable-objects/cart.ts";
+import { bearerUser, callerOf } from "../../auth/caller.ts";
 import { hashToken, randomToken } from "../../auth/secrets.ts";
 import { unauthorized } from "../../auth/tokens.ts";
-import {
-	assertSellable,
-	bearerUser,
-	cachedSkus,
-	callerOf,
-	cartFailure,
-	cartNotFound,
-	cartStub,
-	mergeGuestCart,
-	priceCart,
-	rememberUserCart,
-} from "../../carts/carts.ts";
+import { cartFailure, cartNotFound, cartStub } from "../../carts/carts.ts";
+import { mergeGuestCart, rememberUserCart } from "../../carts/user-cart.ts";
+import { priceCart } from "../../carts/view.ts";
+import { assertSellable, cachedSkus } from "../../catalog/skus.ts";
 import { newId } from "../../domain/ids.ts";
 import { holdCartStock, releaseCartStock } from "../../orders/stock.ts";
 import type { AppEnv } from "../types.ts";

@@ -1,7 +1,9 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { and, asc, desc, eq, ne, sql } from "drizzle-orm";
 import { publicUser } from "../../auth/users.ts";
-import { cartNotFound, cartStub, currentUserCart, priceCart } from "../../carts/carts.ts";
+import { cartNotFound, cartStub } from "../../carts/carts.ts";
+import { currentUserCart } from "../../carts/user-cart.ts";
+import { priceCart } from "../../carts/view.ts";
 import type { Tx } from "../../db/client.ts";
 import { addresses, users } from "../../db/schema.ts";
 import { DomainError, notFound } from "../../domain/errors.ts";

@@ -1,8 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { MAX_ALT_LENGTH, MAX_POSITION } from "../../media/upload.ts";
 import { authProblems, bearerAuth, jsonResponse } from "../lib/openapi.ts";
 import { problemResponse } from "../lib/problem.ts";
-import { MAX_ALT_LENGTH, MAX_POSITION } from "../../media/upload.ts";
-
 
 /** Every stored key: `media/<sha256 of the bytes>.<extension of the sniffed type>`. */
 export const MEDIA_KEY_PATTERN = /^media\/[0-9a-f]{64}\.(jpg|png|webp|avif)$/;
@@ -21,7 +20,6 @@ export const MediaSchema = z
 		position: z.number().int(),
 	})
 	.openapi("Media");
-
 
 const ProductIdParam = z.object({
 	id: z

@@ -1,20 +1,17 @@
 import { eq } from "drizzle-orm";
 import type { MiddlewareHandler } from "hono";
+import { bearerToken } from "../../auth/caller.ts";
 import { unauthorized, verifyAccessToken } from "../../auth/tokens.ts";
 import { users } from "../../db/schema.ts";
 import { DomainError } from "../../domain/errors.ts";
 import type { AppEnv } from "../types.ts";
-
-const BEARER = /^Bearer ([\w-]+\.[\w-]+\.[\w-]*)$/;
 
 /** Admits requests with a valid access token and puts its claims on `c.var.auth`. */
 export function requireUser(): MiddlewareHandler<AppEnv> {
 	return async (c, next) => {
 		const header = c.req.header("authorization");
 		if (!header) throw unauthorized("Send an access token: Authorization: Bearer <token>.");
-		const token = BEARER.exec(header)?.[1];
-		if (!token) throw unauthorized("The Authorization header must be 'Bearer <access token>'.");
-		c.set("auth", await verifyAccessToken(c.env, token));
+		c.set("auth", await verifyAccessToken(c.env, bearerToken(header)));
 		await next();
 	};
 }

@@ -1,8 +1,9 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { and, eq } from "drizzle-orm";
 import type { Context } from "hono";
+import { bearerUser, callerOf } from "../../auth/caller.ts";
 import { hashToken } from "../../auth/secrets.ts";
-import { bearerUser, callerOf, cartNotFound } from "../../carts/carts.ts";
+import { cartNotFound } from "../../carts/carts.ts";
 import { orders, payments } from "../../db/schema.ts";
 import { notFound } from "../../domain/errors.ts";
 import { requestHashOf, requireIdempotencyKey } from "../../idempotency/store.ts";
@@ -17,8 +18,8 @@ import {
 } from "../../orders/admin.ts";
 import { cancelPaid, cancelUnpaid } from "../../orders/lifecycle.ts";
 import { invalidTransition, type LoadedOrder, loadOrder, shippingAddressOf, viewOf } from "../../orders/orders.ts";
+import { acceptWebhook, sendTestPaymentEvent } from "../../orders/payment-webhooks.ts";
 import { checkoutScope, placeOrder } from "../../orders/place-order.ts";
-import { acceptWebhook, sendTestPaymentEvent } from "../../orders/webhooks.ts";
 import { PaymentProviderError } from "../../payments/provider.ts";
 import { domainProblem } from "../lib/problem.ts";
 import type { AppEnv } from "../types.ts";

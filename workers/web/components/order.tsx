@@ -1,5 +1,6 @@
-import type { FC } from "hono/jsx";
+import type { Child, FC } from "hono/jsx";
 import type { ShippingAddress } from "../../db/schema.ts";
+import type { Money } from "../../domain/money.ts";
 import type { OrderView } from "../../orders/orders.ts";
 import type { OrderStatus } from "../../orders/state.ts";
 import { money } from "../layout.tsx";
@@ -134,4 +135,78 @@ export const AddressBlock: FC<{ address: ShippingAddress }> = ({ address }) => (
 			</>
 		) : null}
 	</address>
+);
+
+/** One order in a list of orders. */
+export interface OrderRow {
+	id: string;
+	/** Where the order's page is (the shopper's or the admin's). */
+	href: string;
+	/** The link text: the short id for shoppers, the full id for admins. */
+	label: string;
+	/** When it was placed, already rendered (a date, or the admin's `<Time>`). */
+	placed: Child;
+	status: OrderStatus;
+	total: Money;
+	email?: string;
+	items?: number;
+}
+
+/**
+ * A list of orders as every view shows one (the shopper's account, the admin
+ * dashboard and order list): order, placed, optional e-mail and item count,
+ * status and total. `cards` lays rows out as cards on narrow screens.
+ */
+export const OrderTable: FC<{
+	rows: OrderRow[];
+	caption?: string;
+	cards?: boolean;
+	email?: boolean;
+	items?: boolean;
+	/** The status badge of the surface (the admin console tones statuses its own way). */
+	badge?: FC<{ status: OrderStatus }>;
+}> = ({ rows, caption, cards, email, items, badge: Badge = StatusBadge }) => (
+	<table class={cards ? "cards" : undefined}>
+		{caption ? <caption class="visually-hidden">{caption}</caption> : null}
+		<thead>
+			<tr>
+				<th scope="col">Order</th>
+				<th scope="col">Placed</th>
+				{email ? <th scope="col">Email</th> : null}
+				{items ? <th scope="col">Items</th> : null}
+				<th scope="col">Status</th>
+				<th scope="col" class="num">
+					Total
+				</th>
+			</tr>
+		</thead>
+		<tbody>
+			{rows.map((row) => (
+				<tr>
+					<td>
+						<a href={row.href}>{row.label}</a>
+					</td>
+					<td class="nowrap" data-label="Placed">
+						{row.placed}
+					</td>
+					{email ? (
+						<td class="wrap" data-label="Email">
+							{row.email}
+						</td>
+					) : null}
+					{items ? (
+						<td class="num" data-label="Items">
+							{row.items}
+						</td>
+					) : null}
+					<td data-label="Status">
+						<Badge status={row.status} />
+					</td>
+					<td class="num" data-label="Total">
+						{money(row.total.amount, row.total.currency)}
+					</td>
+				</tr>
+			))}
+		</tbody>
+	</table>
 );

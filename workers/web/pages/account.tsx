@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { desc, eq, sql } from "drizzle-orm";
 import type { Context } from "hono";
+import { accountContext } from "../../api/lib/request.ts";
 import type { AppEnv } from "../../api/types.ts";
 import { authenticate, registerAccount } from "../../auth/accounts.ts";
 import { startSession } from "../../auth/sessions.ts";
@@ -8,11 +9,10 @@ import { orders, users } from "../../db/schema.ts";
 import { DomainError } from "../../domain/errors.ts";
 import { Alert } from "../components/alert.tsx";
 import { type FieldErrors, formText, TextField } from "../components/form.tsx";
-import { StatusBadge, shortOrderId } from "../components/order.tsx";
-import { Layout, money, PERSONAL_PAGE_CACHE } from "../layout.tsx";
+import { OrderTable, shortOrderId } from "../components/order.tsx";
+import { Layout, PERSONAL_PAGE_CACHE } from "../layout.tsx";
 import { adoptGuestCart, clearCartCookie, endSession, findCart, setSession } from "../session.ts";
 import { catalogCategories } from "./catalog-data.ts";
-import { accountContext } from "../../api/lib/request.ts";
 
 /** How many orders the account page lists (newest first). */
 const HISTORY_SIZE = 50;
@@ -275,33 +275,17 @@ export async function accountPage(c: Context<AppEnv>): Promise<Response> {
 					</p>
 				) : (
 					<div class="table-wrap card flush">
-						<table>
-							<caption class="visually-hidden">Your orders, newest first</caption>
-							<thead>
-								<tr>
-									<th scope="col">Order</th>
-									<th scope="col">Placed</th>
-									<th scope="col">Status</th>
-									<th scope="col" class="num">
-										Total
-									</th>
-								</tr>
-							</thead>
-							<tbody>
-								{history.map((order) => (
-									<tr>
-										<td>
-											<a href={`/orders/${order.id}`}>Order {shortOrderId(order.id)}</a>
-										</td>
-										<td>{date.format(order.createdAt)}</td>
-										<td>
-											<StatusBadge status={order.status} />
-										</td>
-										<td class="num">{money(order.total, order.currency)}</td>
-									</tr>
-								))}
-							</tbody>
-						</table>
+						<OrderTable
+							caption="Your orders, newest first"
+							rows={history.map((order) => ({
+								id: order.id,
+								href: `/orders/${order.id}`,
+								label: `Order ${shortOrderId(order.id)}`,
+								placed: date.format(order.createdAt),
+								status: order.status,
+								total: { amount: order.total, currency: order.currency },
+							}))}
+						/>
 					</div>
 				)}
 			</section>

@@ -1,7 +1,9 @@
 import type { Context } from "hono";
 import type { CartResult } from "../../../durable-objects/cart.ts";
 import type { AppEnv } from "../../api/types.ts";
-import { assertSellable, type CartView, cartStub, priceCart } from "../../carts/carts.ts";
+import { cartStub } from "../../carts/carts.ts";
+import { type CartView, priceCart } from "../../carts/view.ts";
+import { assertSellable } from "../../catalog/skus.ts";
 import { DomainError } from "../../domain/errors.ts";
 import { inventoryItem } from "../../inventory/reservations.ts";
 import { Alert } from "../components/alert.tsx";

@@ -2,11 +2,11 @@ import type { Context } from "hono";
 import type { Child } from "hono/jsx";
 import { PASSWORD_MAX, PASSWORD_MIN } from "../../api/auth/auth.schemas.ts";
 import { statusOf } from "../../api/lib/problem.ts";
+import { accountContext } from "../../api/lib/request.ts";
 import type { AppEnv } from "../../api/types.ts";
 import { normalizeEmail } from "../../auth/email.ts";
 import { limitAuthAttempt } from "../../auth/rate-limit.ts";
-import { resetPasswordWithToken, sendPasswordReset, verifyEmailWithToken } from "../../auth/recovery.ts";
-import { Database } from "../../db/client.ts";
+import { resetPasswordWithToken, sendPasswordResetLater, verifyEmailWithToken } from "../../auth/recovery.ts";
 import { DomainError } from "../../domain/errors.ts";
 import { Alert } from "../components/alert.tsx";
 import { type FieldErrors, formText, TextField } from "../components/form.tsx";
@@ -14,7 +14,6 @@ import { Layout, PERSONAL_PAGE_CACHE } from "../layout.tsx";
 import { clearCartCookie, endSession } from "../session.ts";
 import { cartCount } from "./account.tsx";
 import { catalogCategories } from "./catalog-data.ts";
-import { accountContext } from "../../api/lib/request.ts";
 
 /**
  * The pages the account e-mails link to: `/verify-email?token=…` and
@@ -175,22 +174,7 @@ export async function forgotPassword(c: Context<AppEnv>): Promise<Response> {
 		if (problem?.status !== 429) throw err;
 		return forgotForm(c, { email: raw, alert: <Alert kind="error">{problem.text}</Alert> }, 429);
 	}
-	const background = new Database(c.env);
-	const requestId = c.get("requestId");
-	c.executionCtx.waitUntil(
-		sendPasswordReset(c.env, background, email)
-			.catch((err: unknown) => {
-				console.error(
-					JSON.stringify({
-						level: "error",
-						msg: "password_reset_failed",
-						request_id: requestId,
-						error_name: err instanceof Error ? err.name : typeof err,
-					}),
-				);
-			})
-			.finally(() => background.close()),
-	);
+	sendPasswordResetLater(c.env, c.executionCtx, email, c.get("requestId"));
 	return card(
 		c,
 		"Check your inbox",

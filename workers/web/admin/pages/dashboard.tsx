@@ -4,7 +4,7 @@ import { recentFailures } from "../../../notifications/endpoints.ts";
 import { listOrdersForAdmin, orderCountsByStatus } from "../../../orders/admin.ts";
 import { ORDER_STATUSES } from "../../../orders/state.ts";
 import { countWaitingDeadLetters } from "../../../queues/dead-letters.ts";
-import { money } from "../../layout.tsx";
+import { OrderTable } from "../../components/order.tsx";
 import { AdminLayout, STATUS_TEXT, StatusBadge, Time } from "../layout.tsx";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -63,36 +63,19 @@ export async function dashboardPage(c: Context<AppEnv>): Promise<Response> {
 					<p class="muted">No orders yet.</p>
 				) : (
 					<div class="table-wrap">
-						<table>
-							<thead>
-								<tr>
-									<th scope="col">Order</th>
-									<th scope="col">Placed</th>
-									<th scope="col">Email</th>
-									<th scope="col">Status</th>
-									<th scope="col" class="num">
-										Total
-									</th>
-								</tr>
-							</thead>
-							<tbody>
-								{recent.data.map((order) => (
-									<tr>
-										<td>
-											<a href={`/admin/orders/${order.id}`}>{order.id}</a>
-										</td>
-										<td class="nowrap">
-											<Time at={order.created_at} />
-										</td>
-										<td>{order.email}</td>
-										<td>
-											<StatusBadge status={order.status} />
-										</td>
-										<td class="num">{money(order.total.amount, order.total.currency)}</td>
-									</tr>
-								))}
-							</tbody>
-						</table>
+						<OrderTable
+							badge={StatusBadge}
+							email
+							rows={recent.data.map((order) => ({
+								id: order.id,
+								href: `/admin/orders/${order.id}`,
+								label: order.id,
+								placed: <Time at={order.created_at} />,
+								email: order.email,
+								status: order.status,
+								total: order.total,
+							}))}
+						/>
 					</div>
 				)}
 			</section>

@@ -14,7 +14,7 @@ import {
 } from "../../../orders/admin.ts";
 import { loadOrder, viewOf } from "../../../orders/orders.ts";
 import { ORDER_STATUSES, type OrderStatus } from "../../../orders/state.ts";
-import { AddressBlock, OrderLines, OrderTotals } from "../../components/order.tsx";
+import { AddressBlock, OrderLines, OrderTable, OrderTotals } from "../../components/order.tsx";
 import { money } from "../../layout.tsx";
 import { IDEMPOTENCY_FIELD, idempotentAction, newFormKey } from "../actions.ts";
 import { AdminLayout, listUrl, NextPage, STATUS_TEXT, StatusBadge, Time } from "../layout.tsx";
@@ -85,45 +85,23 @@ export async function ordersPage(c: Context<AppEnv>): Promise<Response> {
 				<p class="panel">{filtered ? "No orders match these filters." : "No orders yet."}</p>
 			) : (
 				<div class="table-wrap">
-					<table class="cards">
-						<caption class="visually-hidden">Orders, newest first</caption>
-						<thead>
-							<tr>
-								<th scope="col">Order</th>
-								<th scope="col">Placed</th>
-								<th scope="col">Email</th>
-								<th scope="col">Items</th>
-								<th scope="col">Status</th>
-								<th scope="col" class="num">
-									Total
-								</th>
-							</tr>
-						</thead>
-						<tbody>
-							{page.data.map((order) => (
-								<tr>
-									<td>
-										<a href={`/admin/orders/${order.id}`}>{order.id}</a>
-									</td>
-									<td class="nowrap" data-label="Placed">
-										<Time at={order.created_at} />
-									</td>
-									<td class="wrap" data-label="Email">
-										{order.email}
-									</td>
-									<td class="num" data-label="Items">
-										{order.lines.reduce((sum, line) => sum + line.quantity, 0)}
-									</td>
-									<td data-label="Status">
-										<StatusBadge status={order.status} />
-									</td>
-									<td class="num" data-label="Total">
-										{money(order.total.amount, order.total.currency)}
-									</td>
-								</tr>
-							))}
-						</tbody>
-					</table>
+					<OrderTable
+						badge={StatusBadge}
+						cards
+						email
+						items
+						caption="Orders, newest first"
+						rows={page.data.map((order) => ({
+							id: order.id,
+							href: `/admin/orders/${order.id}`,
+							label: order.id,
+							placed: <Time at={order.created_at} />,
+							email: order.email,
+							items: order.lines.reduce((sum, line) => sum + line.quantity, 0),
+							status: order.status,
+							total: order.total,
+						}))}
+					/>
 				</div>
 			)}
 			<NextPage href={page.next_cursor ? listUrl("/admin/orders", { status, email, cursor: page.next_cursor }) : null} />

@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import type { FC } from "hono/jsx";
-import { CreateProductBody, PatchProductBody, PRODUCT_STATUSES } from "../../../catalog/admin.schemas.ts";
 import { statusOf } from "../../../api/lib/problem.ts";
 import type { AppEnv } from "../../../api/types.ts";
+import { CreateProductBody, PatchProductBody, PRODUCT_STATUSES } from "../../../catalog/admin.schemas.ts";
 import {
 	type AdminActor,
 	type AdminProduct,
