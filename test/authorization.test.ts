@@ -1,7 +1,10 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { MEDIA_UPLOAD_PATH } from "../workers/api/app.ts";
+import { app } from "../workers/api/index.ts";
 import { Database } from "../workers/db/client.ts";
 import { deadLetters, users } from "../workers/db/schema.ts";
+import { newId } from "../workers/domain/ids.ts";
 import { authed, env, makeAdmin, registerShopper } from "./accounts-helpers.ts";
 import { call, problemOf } from "./helpers.ts";
 
@@ -63,23 +66,70 @@ describe("own data only (I6)", () => {
 	});
 });
 
+/**
+ * Every admin route as [method, Hono path pattern]: each operation under
+ * /v1/admin in the OpenAPI document, and each route the app registers there.
+ * Middleware (method ALL) is not a route of its own, unless nothing else
+ * answers its path.
+ */
+async function adminRoutes(): Promise<[string, string][]> {
+	const res = await call("/openapi.json");
+	expect(res.status).toBe(200);
+	const doc = (await res.json()) as { paths: Record<string, Record<string, unknown>> };
+	const documented = Object.entries(doc.paths)
+		.filter(([path]) => path.startsWith("/v1/admin"))
+		.flatMap(([path, operations]) =>
+			Object.keys(operations)
+				.filter((method) => ["get", "post", "put", "patch", "delete"].includes(method))
+				.map((method): [string, string] => [method.toUpperCase(), path.replaceAll(/\{([^}]+)\}/g, ":$1")]),
+		);
+	expect(documented.length).toBeGreaterThan(15);
+	const registered = app.routes.filter((route) => route.path.startsWith("/v1/admin"));
+	const handled = new Set(registered.filter((route) => route.method !== "ALL").map((route) => route.path));
+	const fromApp = registered.flatMap((route): [string, string][] => {
+		if (route.method !== "ALL") return [[route.method, route.path]];
+		return route.path.endsWith("*") || handled.has(route.path) ? [] : [["GET", route.path]];
+	});
+	const all = new Map([...documented, ...fromApp].map(([method, path]) => [`${method} ${path}`, [method, path] as [string, string]]));
+	const routes = [...all.values()];
+	expect(routes.length).toBeGreaterThanOrEqual(documented.length);
+	return routes;
+}
+
+/** Fills a route's path parameters with ids of the right shape, none of which exists. */
+function withParams(pattern: string): string {
+	const ids: Record<string, string> = {
+		products: newId("prod"),
+		orders: newId("ord"),
+		webhooks: newId("whe"),
+		"dead-letters": "999999999",
+		inventory: "NO-SUCH-SKU-1",
+	};
+	return pattern.replaceAll(/\/([^/]+)\/:[^/]+/g, (_match, collection: string) => `/${collection}/${ids[collection] ?? "x_0123456789"}`);
+}
+
 describe("admin routes (BFLA)", () => {
 	it("guards every admin route of the deployed Worker, uploads included", async () => {
+		const routes = await adminRoutes();
+		expect(routes.length).toBeGreaterThan(15);
+		expect(routes.some(([, path]) => MEDIA_UPLOAD_PATH.test(path))).toBe(true);
 		const customer = await registerShopper();
-		const form = new FormData();
-		form.set("file", new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47])]), "x.png");
-		for (const [method, path] of [
-			["GET", "/v1/admin/products"],
-			["POST", "/v1/admin/products"],
-			["PATCH", "/v1/admin/products/prod_x"],
-			["DELETE", "/v1/admin/products/prod_x"],
-			["POST", "/v1/admin/products/prod_x/media"],
-			["GET", "/v1/admin/dead-letters"],
-		] as const) {
-			const body = path.endsWith("/media") ? form : method === "GET" || method === "DELETE" ? undefined : "{}";
-			const headers = typeof body === "string" ? { "content-type": "application/json" } : undefined;
-			expect((await call(path, { method, body, headers })).status, `${method} ${path} anonymous`).toBe(401);
-			expect((await call(path, authed(customer.access_token, { method, body, headers }))).status, `${method} ${path} customer`).toBe(403);
+		for (const [method, pattern] of routes) {
+			const path = withParams(pattern);
+			// A fresh body for each request (a sent one is used up), and an upload as a real multipart form.
+			const init = (token?: string): RequestInit => {
+				const headers = new Headers(token ? { authorization: `Bearer ${token}` } : {});
+				if (MEDIA_UPLOAD_PATH.test(path)) {
+					const form = new FormData();
+					form.set("file", new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47])]), "x.png");
+					return { method, headers, body: form };
+				}
+				if (method === "GET" || method === "DELETE") return { method, headers };
+				headers.set("content-type", "application/json");
+				return { method, headers, body: "{}" };
+			};
+			expect((await call(path, init())).status, `${method} ${pattern} anonymous`).toBe(401);
+			expect((await call(path, init(customer.access_token))).status, `${method} ${pattern} customer`).toBe(403);
 		}
 	});
 

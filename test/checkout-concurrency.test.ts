@@ -13,6 +13,8 @@ async function race(bus: Bus, all: { id: string; token: string }[]) {
 	return {
 		placed: bodies.filter((b) => b.status === 201).map((b) => b.body as unknown as CheckoutAnswer),
 		refused: bodies.filter((b) => b.status !== 201),
+		/** Every answer, in the order of `all`. */
+		answers: bodies,
 		statuses: bodies.map((b) => b.status),
 	};
 }
@@ -65,14 +67,23 @@ describe("no oversell through the HTTP layer (I1)", () => {
 			const line = (r.body.lines as { requested: number; available: number }[])[0];
 			expect(line?.requested).toBeGreaterThan(line?.available ?? 0);
 		}
+		// Lower bound. 120 units were asked for, so some checkout was refused. A refusal holds nothing and every
+		// hold taken became an order, so what is held only grows: when q units were refused, more than 10 − q were
+		// already held by orders that were placed. With q ≤ 3 that is at least 8 units, so at least 3 orders.
+		expect(refused.length).toBeGreaterThan(0);
+		const smallestRefused = Math.min(...refused.map((r) => (r.body.lines as { requested: number }[])[0]?.requested ?? 3));
+		expect(units).toBeGreaterThan(10 - smallestRefused);
+		expect(placed.length).toBeGreaterThanOrEqual(3);
 	});
 
 	it("two SKUs against each other: orders of A+B, A alone and B alone race; every order holds all its lines or none", async () => {
 		const bus = new Bus();
 		const a = (await newSku()).sku;
 		const b = (await newSku()).sku;
-		await stock(a, 8);
-		await stock(b, 8);
+		// Just under the 40 units the single-line orders of each SKU ask for (see the lower bound below).
+		const onHand = 38;
+		await stock(a, onHand);
+		await stock(b, onHand);
 		const shapes: [string, number][][] = [
 			[
 				[a, 1],
@@ -85,8 +96,9 @@ describe("no oversell through the HTTP layer (I1)", () => {
 				[a, 1],
 			],
 		];
-		const all = await guestCarts(80, (i) => shapes[i % shapes.length] as [string, number][]);
-		const { placed, refused, statuses } = await race(bus, all);
+		const shapeOf = (i: number) => shapes[i % shapes.length] as [string, number][];
+		const all = await guestCarts(80, shapeOf);
+		const { placed, refused, answers, statuses } = await race(bus, all);
 		expect(statuses.filter((s) => s >= 500)).toEqual([]);
 		expect(refused.every((r) => r.status === 409 && r.body.code === "out_of_stock")).toBe(true);
 		const ids = placed.map((p) => p.order.id);
@@ -94,12 +106,28 @@ describe("no oversell through the HTTP layer (I1)", () => {
 		const [levelA, levelB] = [await available(a), await available(b)];
 		expect(levelA.reserved).toBe(unitsA);
 		expect(levelB.reserved).toBe(unitsB);
-		expect(unitsA).toBeLessThanOrEqual(8);
-		expect(unitsB).toBeLessThanOrEqual(8);
+		expect(unitsA).toBeLessThanOrEqual(onHand);
+		expect(unitsB).toBeLessThanOrEqual(onHand);
 		// All or nothing: every placed order has exactly the lines of its cart.
 		for (const order of placed) expect(order.order.lines.length).toBeGreaterThanOrEqual(1);
 		const twoLine = placed.filter((p) => p.order.lines.length === 2);
 		for (const order of twoLine) expect(order.order.lines.map((l) => l.quantity)).toEqual([1, 1]);
+		const bySku = (lines: { sku: string; quantity: number }[]) =>
+			lines.map((l) => ({ sku: l.sku, quantity: l.quantity })).sort((x, y) => x.sku.localeCompare(y.sku));
+		answers.forEach((answer, i) => {
+			if (answer.status !== 201) return;
+			const order = (answer.body as unknown as CheckoutAnswer).order;
+			expect(bySku(order.lines)).toEqual(bySku(shapeOf(i).map(([sku, quantity]) => ({ sku, quantity }))));
+		});
+		// Lower bound. The single-line orders of each SKU ask for 40 units, more than its 38, so each SKU
+		// refuses one; at that moment at least 37 of its units were held: by orders that were placed, or for a
+		// while by a two-line order that got this line but not the other and gave it back (one unit, one SKU).
+		// So the placed orders hold at least 2 × 37 units less one per refused two-line order: 34 even if all
+		// 40 were refused. Every order is two units in all.
+		const refusedTwoLine = statuses.filter((status, i) => status !== 201 && shapeOf(i).length === 2).length;
+		const floor = 2 * (onHand - 1) - refusedTwoLine;
+		expect(unitsA + unitsB).toBeGreaterThanOrEqual(floor);
+		expect(placed.length).toBeGreaterThanOrEqual(Math.ceil(floor / 2));
 	});
 
 	it("stock 5, 100 concurrent checkouts from different carts: exactly 5 orders, no 5xx", async () => {

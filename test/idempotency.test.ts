@@ -5,12 +5,14 @@ import { idempotent } from "../workers/api/middleware/idempotency.ts";
 import { idempotencyKeys } from "../workers/db/schema.ts";
 import { DomainError } from "../workers/domain/errors.ts";
 import { callWith, problemOf, withDb } from "./helpers.ts";
+import { type Latch, latch } from "./latch.ts";
 
 /**
  * The idempotency middleware on a probe route whose handler records a
  * recovery point in its own transaction and can be told to fail after it, or
- * before it, or to take its time.
+ * before it, or to stop (mode `hold`) at the gate the test set up for its scope.
  */
+const gates = new Map<string, { entered: Latch; go: Latch }>();
 const probe = createRouter();
 probe.use(
 	"/thing",
@@ -21,7 +23,11 @@ probe.post("/thing", async (c) => {
 	if (claim.recovery) return c.json({ resumed: claim.recovery }, 201);
 	const mode = c.req.header("x-mode");
 	if (mode === "fail-before") throw new DomainError("database_unavailable", { detail: "nothing was done" });
-	if (mode === "slow") await new Promise((resolve) => setTimeout(resolve, 300));
+	if (mode === "hold") {
+		const gate = gates.get(c.req.header("x-scope") ?? "");
+		gate?.entered.open();
+		await gate?.go.opened;
+	}
 	const body = (await c.req.json()) as { n: number };
 	await c.get("database").primary.transaction((tx) => claim.remember(tx, { step: body.n }));
 	if (mode === "fail-after") throw new Error("crashed after the commit");
@@ -59,16 +65,30 @@ describe("idempotency keys (I2)", () => {
 		expect((await send(fresh(), "key-00000001", { n: 2 })).status).toBe(201);
 	});
 
-	it("answers 409 while the first request with the key is still running", async () => {
+	it("answers 409 while the first request with the key is still running, then replays its answer", async () => {
 		const scope = fresh();
-		const [slow, dup] = await Promise.all([
-			send(scope, "key-slow-0001", { n: 1 }, "slow"),
-			new Promise<Response>((resolve) => setTimeout(() => resolve(send(scope, "key-slow-0001", { n: 1 })), 100)),
-		]);
-		expect(slow.status).toBe(201);
+		const gate = { entered: latch(), go: latch() };
+		gates.set(scope, gate);
+		const first = send(scope, "key-held-0001", { n: 1 }, "hold");
+		// The handler runs only after the key is claimed: once it is entered, the first request is in flight.
+		const early = await Promise.race([gate.entered.opened.then(() => undefined), first]);
+		expect(early, "the first request answered without reaching its handler").toBeUndefined();
+		let dup: Response;
+		try {
+			dup = await send(scope, "key-held-0001", { n: 1 });
+		} finally {
+			gate.go.open();
+		}
 		expect(dup.status).toBe(409);
 		expect((await problemOf(dup)).code).toBe("idempotency_in_progress");
 		expect(dup.headers.get("retry-after")).toBe("1");
+		const answered = await first;
+		expect(answered.status).toBe(201);
+		expect(await answered.json()).toEqual({ fresh: 1 });
+		const replay = await send(scope, "key-held-0001", { n: 1 });
+		expect(replay.status).toBe(201);
+		expect(replay.headers.get("idempotent-replayed")).toBe("true");
+		expect(await replay.json()).toEqual({ fresh: 1 });
 	});
 
 	it("a 5xx that left nothing behind frees the key for a clean retry", async () => {

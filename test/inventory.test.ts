@@ -8,7 +8,7 @@ import {
 } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { inventoryLedger, products, variants } from "../workers/db/schema.ts";
 import { newId } from "../workers/domain/ids.ts";
 import { inventoryItem, reserveAll } from "../workers/inventory/reservations.ts";
@@ -16,6 +16,7 @@ import { envelope } from "../workers/queues/envelope.ts";
 import { consumeQueueBatch } from "../workers/queues/index.ts";
 import { authed, makeAdmin, registerShopper, type Session } from "./accounts-helpers.ts";
 import { call, problemOf, withDb } from "./helpers.ts";
+import { latch } from "./latch.ts";
 
 /** A SKU of its own (a product and one variant in Postgres), so object state never leaks between tests. */
 async function newSku(): Promise<string> {
@@ -26,6 +27,20 @@ async function newSku(): Promise<string> {
 		await db.primary.insert(variants).values({ id: newId("var"), productId, sku, title: "One", priceMinor: 100, currency: "EUR" });
 	});
 	return sku;
+}
+
+/**
+ * Runs `fn` with the clock (Date, which the objects read) standing at `time`. The
+ * objects run in the test's isolate, so they see the same clock; their alarms
+ * stay scheduled in real time, so none fires on its own meanwhile.
+ */
+async function at<T>(time: number, fn: () => Promise<T>): Promise<T> {
+	vi.useFakeTimers({ toFake: ["Date"], now: time });
+	try {
+		return await fn();
+	} finally {
+		vi.useRealTimers();
+	}
 }
 
 async function stock(sku: string, units: number): Promise<void> {
@@ -94,19 +109,32 @@ describe("InventoryItem: no oversell (I1)", () => {
 		expect((await item.available(sku)).available).toBe(10 - held);
 	});
 
-	it("returns expired stock exactly once when a commit races the expiry alarm", async () => {
-		const sku = await newSku();
-		await stock(sku, 6);
-		const item = inventoryItem(env, sku);
-		expect((await item.reserve(sku, "race", 4, 50)).ok).toBe(true);
-		await new Promise((resolve) => setTimeout(resolve, 80));
-		const [commit] = await Promise.all([item.commit(sku, "race"), runDurableObjectAlarm(item)]);
-		expect(commit.ok).toBe(false);
-		expect(await item.available(sku)).toMatchObject({ available: 6, onHand: 6, reserved: 0 });
-		const expiredEvents = await runInDurableObject(item, (_i, state) => state.storage.sql.exec("SELECT seq FROM stock").one().seq);
-		// adjust, reserve, expire: three events, the expiry recorded once.
-		expect(expiredEvents).toBe(3);
-	});
+	// The object runs each call's reads and writes in one step, so a commit and the expiry alarm can only
+	// meet in one of two orders; each is forced here.
+	for (const alarmFirst of [true, false]) {
+		it(`returns expired stock exactly once when the expiry alarm runs ${alarmFirst ? "before" : "after"} a late commit`, async () => {
+			const sku = await newSku();
+			await stock(sku, 6);
+			const item = inventoryItem(env, sku);
+			const held = await item.reserve(sku, "race", 4, 60_000);
+			if (!held.ok) throw new Error(`reserve failed: ${JSON.stringify(held)}`);
+			const { commit, alarmRan } = await at(held.expiresAt + 1, async () => {
+				if (alarmFirst) {
+					const alarmRan = await runDurableObjectAlarm(item);
+					return { alarmRan, commit: await item.commit(sku, "race") };
+				}
+				const commit = await item.commit(sku, "race");
+				return { commit, alarmRan: await runDurableObjectAlarm(item) };
+			});
+			// Still pending when run here: the runtime had not run it on its own.
+			expect(alarmRan).toBe(true);
+			expect(commit.ok).toBe(false);
+			expect(await item.available(sku)).toMatchObject({ available: 6, onHand: 6, reserved: 0 });
+			const expiredEvents = await runInDurableObject(item, (_i, state) => state.storage.sql.exec("SELECT seq FROM stock").one().seq);
+			// adjust, reserve, expire: three events, the expiry recorded once.
+			expect(expiredEvents).toBe(3);
+		});
+	}
 
 	it("holds once per reservation id and sells once per commit", async () => {
 		const sku = await newSku();
@@ -126,14 +154,16 @@ describe("InventoryItem: no oversell (I1)", () => {
 		const sku = await newSku();
 		await stock(sku, 4);
 		const item = inventoryItem(env, sku);
-		const held = await item.reserve(sku, "late", 3, 150);
-		expect(held.ok).toBe(true);
+		const held = await item.reserve(sku, "late", 3, 60_000);
+		if (!held.ok) throw new Error(`reserve failed: ${JSON.stringify(held)}`);
 		const alarmAt = await runInDurableObject(item, (_instance, state) => state.storage.getAlarm());
-		expect(alarmAt).toBe(held.ok ? held.expiresAt : -1);
-		await new Promise((resolve) => setTimeout(resolve, 200));
-		await runDurableObjectAlarm(item); // runs it now unless the runtime already has
-		// Read the table directly: the alarm, not a later read, must have released the hold.
-		const left = await runInDurableObject(item, (_instance, state) => state.storage.sql.exec("SELECT id FROM reservations").toArray());
+		expect(alarmAt).toBe(held.expiresAt);
+		const { ran, left } = await at(held.expiresAt + 1, async () => ({
+			ran: await runDurableObjectAlarm(item),
+			// Read the table directly: the alarm, not a later read, must have released the hold.
+			left: await runInDurableObject(item, (_instance, state) => state.storage.sql.exec("SELECT id FROM reservations").toArray()),
+		}));
+		expect(ran).toBe(true);
 		expect(left).toEqual([]);
 		expect(await item.available(sku)).toMatchObject({ available: 4, reserved: 0 });
 		expect((await item.commit(sku, "late")).ok).toBe(false);
@@ -270,14 +300,15 @@ describe("inventory routes", () => {
 		expect(res.status).toBe(101);
 		const socket = res.webSocket as WebSocket;
 		const messages: { available: number }[] = [];
-		const received = new Promise<void>((resolve) => {
-			socket.addEventListener("message", (event) => {
-				messages.push(JSON.parse(event.data as string));
-				if (messages.length === 4) resolve();
-			});
+		const [first, all] = [latch(), latch()];
+		socket.addEventListener("message", (event) => {
+			messages.push(JSON.parse(event.data as string));
+			if (messages.length === 1) first.open();
+			if (messages.length === 4) all.open();
 		});
 		socket.accept();
-		await new Promise((resolve) => setTimeout(resolve, 20));
+		// The figure on connecting arrives before anything changes it.
+		await first.opened;
 		await inventoryItem(env, sku).reserve(sku, "live-1", 2, 60_000);
 		await inventoryItem(env, sku).release(sku, "live-1");
 		admin ??= await makeAdmin(await registerShopper());
@@ -290,7 +321,7 @@ describe("inventory routes", () => {
 			}),
 		);
 		expect(adjusted.status).toBe(200);
-		await received;
+		await all.opened;
 		expect(messages.map((m) => m.available)).toEqual([3, 1, 3, 5]);
 		socket.close(1000, "done");
 	});
