@@ -24,8 +24,12 @@ export interface LayoutProps {
 
 export const SHOP_NAME = "Edge Commerce";
 
-/** Catalog pages may be cached by the CDN for a little while: they hold nothing personal. */
-export const CATALOG_PAGE_CACHE = "public, max-age=60, s-maxage=120, stale-while-revalidate=600";
+/**
+ * Catalog pages hold nothing personal, so the CDN may cache them, but they
+ * show what is in stock: no longer than the few seconds stock takes to reach
+ * the catalog.
+ */
+export const CATALOG_PAGE_CACHE = "public, max-age=5, stale-while-revalidate=5";
 /** Cart, checkout, account and admin pages: never stored anywhere. */
 export const PERSONAL_PAGE_CACHE = "private, no-store";
 

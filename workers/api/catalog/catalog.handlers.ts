@@ -6,9 +6,13 @@ import { notFound } from "../../domain/errors.ts";
 import type { AppEnv } from "../types.ts";
 import type { getProduct as getProductRoute, listCategories, listProducts } from "./catalog.routes.ts";
 
-/** Browsers revalidate after a minute; the CDN may serve a little longer while it revalidates. */
-const PRODUCT_CACHE_CONTROL = "public, max-age=60, s-maxage=60, stale-while-revalidate=300";
-const LIST_CACHE_CONTROL = "public, max-age=30, s-maxage=30, stale-while-revalidate=120";
+/**
+ * Catalog answers carry `in_stock`, which follows the InventoryItem objects
+ * within a few seconds; an HTTP cache may not keep them longer than that.
+ * Revalidation is cheap (the ETag answers 304 from the Worker's own cache).
+ */
+const PRODUCT_CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=5";
+const LIST_CACHE_CONTROL = PRODUCT_CACHE_CONTROL;
 
 /** Answers from a cached body: 304 when the client already has it, else the JSON with its ETag. */
 function respondCached(c: Context<AppEnv>, entry: CachedBody & { source: string }, cacheControl: string): Response {
