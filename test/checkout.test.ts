@@ -227,6 +227,17 @@ describe("checkout: sold out is answered at the edge", () => {
 	});
 });
 
+/** A checkout that takes the only unit of a new SKU: what a same-key retry must replay. */
+async function lastUnitCheckout(bus: Bus) {
+	const { sku } = await newSku();
+	await stock(sku, 1);
+	const cart = await guestCart([[sku, 1]]);
+	const key = `key-${crypto.randomUUID()}`;
+	const first = await checkoutRequest(bus, cart, key);
+	expect(first.status).toBe(201);
+	return { sku, cart, key, placed: (await first.json()) as CheckoutAnswer };
+}
+
 describe("checkout: idempotency (I2)", () => {
 	it("requires a key; the same key replays the first answer; another body with it is a 422", async () => {
 		const bus = new Bus();
@@ -257,13 +268,7 @@ describe("checkout: idempotency (I2)", () => {
 
 	it("a same-key retry of a last-unit checkout replays its 201 with the same order id, though the SKU is sold out", async () => {
 		const bus = new Bus();
-		const { sku } = await newSku();
-		await stock(sku, 1);
-		const cart = await guestCart([[sku, 1]]);
-		const key = `key-${crypto.randomUUID()}`;
-		const first = await checkoutRequest(bus, cart, key);
-		expect(first.status).toBe(201);
-		const placed = (await first.clone().json()) as CheckoutAnswer;
+		const { sku, cart, key, placed } = await lastUnitCheckout(bus);
 		expect(await available(sku)).toMatchObject({ available: 0, reserved: 1 });
 
 		for (let attempt = 0; attempt < 3; attempt++) {
@@ -284,13 +289,7 @@ describe("checkout: idempotency (I2)", () => {
 
 	it("a retry of a checkout whose answer was lost after the order committed finishes that order, with no stock left", async () => {
 		const bus = new Bus();
-		const { sku } = await newSku();
-		await stock(sku, 1);
-		const cart = await guestCart([[sku, 1]]);
-		const key = `key-${crypto.randomUUID()}`;
-		const first = await checkoutRequest(bus, cart, key);
-		expect(first.status).toBe(201);
-		const placed = (await first.json()) as CheckoutAnswer;
+		const { sku, cart, key, placed } = await lastUnitCheckout(bus);
 		// As if the Worker died between the order's commit and storing its answer (Postgres went away):
 		// the claim keeps its recovery point, has no answer, and its lock has run out.
 		await withDb((db) =>

@@ -1,5 +1,6 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
+import { vi } from "vitest";
 import { Database } from "../workers/db/client.ts";
 
 export const BASE = "https://api.test";
@@ -43,5 +44,20 @@ export async function withDb<T>(fn: (db: Database) => Promise<T>): Promise<T> {
 		return await fn(db);
 	} finally {
 		await db.close();
+	}
+}
+
+/**
+ * Runs `fn` with the clock (Date, which the Durable Objects and the consumer
+ * read) standing at `time`. The objects run in the test's isolate, so they
+ * see the same clock; their alarms stay scheduled in real time, so none fires
+ * on its own meanwhile (run them with `runDurableObjectAlarm`).
+ */
+export async function at<T>(time: number, fn: () => Promise<T>): Promise<T> {
+	vi.useFakeTimers({ toFake: ["Date"], now: time });
+	try {
+		return await fn();
+	} finally {
+		vi.useRealTimers();
 	}
 }

@@ -8,14 +8,14 @@ import {
 } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import fc from "fast-check";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { inventoryLedger, products, variants } from "../workers/db/schema.ts";
 import { newId } from "../workers/domain/ids.ts";
 import { inventoryItem, reserveAll } from "../workers/inventory/reservations.ts";
 import { envelope } from "../workers/queues/envelope.ts";
 import { consumeQueueBatch } from "../workers/queues/index.ts";
 import { authed, makeAdmin, registerShopper, type Session } from "./accounts-helpers.ts";
-import { call, problemOf, withDb } from "./helpers.ts";
+import { at, call, problemOf, withDb } from "./helpers.ts";
 import { latch } from "./latch.ts";
 
 /** A SKU of its own (a product and one variant in Postgres), so object state never leaks between tests. */
@@ -27,20 +27,6 @@ async function newSku(): Promise<string> {
 		await db.primary.insert(variants).values({ id: newId("var"), productId, sku, title: "One", priceMinor: 100, currency: "EUR" });
 	});
 	return sku;
-}
-
-/**
- * Runs `fn` with the clock (Date, which the objects read) standing at `time`. The
- * objects run in the test's isolate, so they see the same clock; their alarms
- * stay scheduled in real time, so none fires on its own meanwhile.
- */
-async function at<T>(time: number, fn: () => Promise<T>): Promise<T> {
-	vi.useFakeTimers({ toFake: ["Date"], now: time });
-	try {
-		return await fn();
-	} finally {
-		vi.useRealTimers();
-	}
 }
 
 async function stock(sku: string, units: number): Promise<void> {

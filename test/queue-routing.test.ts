@@ -1,25 +1,12 @@
 import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { eq, inArray } from "drizzle-orm";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { inventoryLedger, orders, stockLevels } from "../workers/db/schema.ts";
 import { INVENTORY_EVENT_TYPES } from "../workers/inventory/ledger.ts";
 import { inventoryItem } from "../workers/inventory/reservations.ts";
 import { registry } from "../workers/queues/index.ts";
-import { withDb } from "./helpers.ts";
+import { at, withDb } from "./helpers.ts";
 import { available, Bus, checkoutOk, guestCart, newSku, orderStatus, stock } from "./orders-helpers.ts";
-
-/**
- * Runs `fn` with the clock (Date, which the objects and the consumer read)
- * standing at `time`: the objects run in the test's isolate, so they see it too.
- */
-async function at<T>(time: number, fn: () => Promise<T>): Promise<T> {
-	vi.useFakeTimers({ toFake: ["Date"], now: time });
-	try {
-		return await fn();
-	} finally {
-		vi.useRealTimers();
-	}
-}
 
 describe("orders queue routing", () => {
 	it("an expired hold's event, in one batch with the order's other stock events, cancels the unpaid order and writes every ledger row; redelivered, it changes nothing more", async () => {
