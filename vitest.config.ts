@@ -4,7 +4,8 @@ import { defineConfig } from "vitest/config";
 /**
  * Tests run inside workerd with the bindings from wrangler.toml. The global
  * setup (Node) starts the embedded Postgres and the WebSocket proxy, or uses
- * TEST_DATABASE_URL, and hands their addresses to the Worker's bindings.
+ * TEST_DATABASE_URL, and the stand-in for Stripe's API, and hands their
+ * addresses to the Worker's bindings.
  */
 export default defineConfig({
 	plugins: [
@@ -17,6 +18,9 @@ export default defineConfig({
 					JWT_KEYS: inject<string>("jwtKeys"),
 					CORS_ORIGINS: "http://localhost:8787,https://shop.test",
 					TEST_PAYMENT_WEBHOOK_SECRET: "whsec_test_suite_only",
+					// Used only where a test sets PAYMENT_PROVIDER to "stripe": the local stand-in for Stripe's API and the key it accepts.
+					STRIPE_API_BASE: inject<string>("stripeApiBase"),
+					STRIPE_SECRET_KEY: inject<string>("stripeSecretKey"),
 				},
 			},
 		})),

@@ -8,6 +8,13 @@
  * Chromium through playwright-core. Everything it started is stopped
  * afterwards, whatever happened.
  *
+ * The files about Stripe (test-browser/env.ts `paysWithStripe`) run last,
+ * against the same database and Miniflare state but a Worker restarted with
+ * PAYMENT_PROVIDER = "stripe". Stripe's API cannot be reached from here, so
+ * that Worker's STRIPE_API_BASE points at a local stand-in started by this
+ * script (scripts/lib/fake-stripe.ts); Stripe.js is stood in for inside the
+ * page by those files themselves.
+ *
  * Screenshots (one per test, plus product-page.png and admin-orders.png),
  * page-weight.json and the Worker's log go to test-results/browser/.
  * Arguments filter the test files: `npm run test:browser -- admin` runs
@@ -18,8 +25,9 @@ import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rea
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { PageWeight } from "../test-browser/4-page-weight.test.ts";
-import { HARNESS_ENV } from "../test-browser/env.ts";
+import { HARNESS_ENV, paysWithStripe } from "../test-browser/env.ts";
 import { generatePassword, upsertAdmin } from "./lib/admins.ts";
+import { type FakeStripe, startFakeStripe } from "./lib/fake-stripe.ts";
 import { generateKeySet } from "./lib/jwt-keys.ts";
 import { freePort } from "./lib/ports.ts";
 import { seedDemoCatalog } from "./lib/seed.ts";
@@ -55,12 +63,14 @@ let workerReloads = 0;
 
 let stack: DatabaseStack | undefined;
 let worker: WranglerDev | undefined;
+let stripeApi: FakeStripe | undefined;
 let persistTo: string | undefined;
 let stopping: Promise<void> | undefined;
 
 function stopAll(): Promise<void> {
 	stopping ??= (async () => {
 		await worker?.stop().catch(() => {});
+		await stripeApi?.stop().catch(() => {});
 		await stack?.stop().catch(() => {});
 		if (persistTo) rmSync(persistTo, { recursive: true, force: true });
 	})();
@@ -93,6 +103,18 @@ function printPageWeight(pages: PageWeight[]): void {
 	for (const row of rows) console.log(line(row));
 }
 
+/** Runs test files in one `node --test` process, `env` telling them where the stack is (HARNESS_ENV); resolves with its exit code. */
+function runTests(files: string[], env: Record<string, string>): Promise<number> {
+	return new Promise<number>((resolve, reject) => {
+		const child = spawn(process.execPath, ["--test", "--test-concurrency=1", "--test-reporter=spec", "--test-timeout=300000", ...files], {
+			stdio: "inherit",
+			env: { ...process.env, ...env },
+		});
+		child.once("error", reject);
+		child.once("exit", (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0)));
+	});
+}
+
 let failures = 0;
 try {
 	const files = testFiles(process.argv.slice(2));
@@ -107,56 +129,87 @@ try {
 	const admin = { email: "browser-admin@example.test", password: generatePassword() };
 	await upsertAdmin(stack.databaseUrl, { ...admin, name: "Browser test admin" });
 
-	persistTo = mkdtempSync(path.join(tmpdir(), "edge-commerce-browser-"));
-	const port = await freePort();
-	log(`starting wrangler dev on port ${port}, state in ${persistTo}…`);
-	worker = await startWranglerDev({
-		port,
-		vars: {
-			DATABASE_URL: stack.databaseUrl,
-			DATABASE_WS_PROXY: stack.wsProxy,
-			JWT_KEYS: await generateKeySet(1),
-			TEST_PAYMENT_WEBHOOK_SECRET: `whsec_${crypto.randomUUID().replaceAll("-", "")}`,
-		},
-		persistTo,
-		readyTimeoutMs: 120_000,
-	});
-	const workerLog = createWriteStream(path.join(resultsDir, "wrangler.log"));
-	for (const stream of [worker.child.stdout, worker.child.stderr]) {
-		stream?.on("data", (chunk: Buffer) => {
-			workerLog.write(chunk);
-			workerReloads += chunk.toString().split("Reloading local server").length - 1;
-		});
-	}
-	log(`Worker up at ${worker.url} (${seconds()})`);
-
-	const stock = await seedDemoStock(worker.url, await login(worker.url, admin.email, admin.password));
-	if (stock.failures.length > 0) throw new Error(`opening stock refused for ${stock.failures.length} SKU(s), e.g. ${stock.failures[0]}`);
-	const images = await seedDemoMedia(worker.url, admin.email, admin.password, stack.databaseUrl);
-	log(`seeded stock for ${stock.adjusted} SKUs and ${images.uploaded} product images (${seconds()})`);
-	if (images.failures.length > 0) log(`${images.failures.length} image(s) not uploaded, e.g. ${images.failures[0]}`);
-
 	const chromiumPath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 	if (!existsSync(chromiumPath)) {
 		throw new Error(`no Chromium at ${chromiumPath}: install Debian's (apt-get install chromium) or set CHROMIUM_PATH`);
 	}
-	log(`running ${files.map((file) => path.basename(file)).join(", ")} in ${chromiumPath}`);
-	const code = await new Promise<number>((resolve, reject) => {
-		const child = spawn(process.execPath, ["--test", "--test-concurrency=1", "--test-reporter=spec", "--test-timeout=300000", ...files], {
-			stdio: "inherit",
-			env: {
-				...process.env,
-				[HARNESS_ENV.baseUrl]: worker?.url,
-				[HARNESS_ENV.adminEmail]: admin.email,
-				[HARNESS_ENV.adminPassword]: admin.password,
-				[HARNESS_ENV.resultsDir]: resultsDir,
-				[HARNESS_ENV.chromiumPath]: chromiumPath,
-			},
+
+	const shared = {
+		DATABASE_URL: stack.databaseUrl,
+		DATABASE_WS_PROXY: stack.wsProxy,
+		JWT_KEYS: await generateKeySet(1),
+		TEST_PAYMENT_WEBHOOK_SECRET: `whsec_${crypto.randomUUID().replaceAll("-", "")}`,
+	};
+	const groups: { provider: "test" | "stripe"; files: string[] }[] = [
+		{ provider: "test" as const, files: files.filter((file) => !paysWithStripe(file)) },
+		{ provider: "stripe" as const, files: files.filter(paysWithStripe) },
+	].filter((group) => group.files.length > 0);
+	let stripeVars: Record<string, string> = {};
+	let stripeHarness: Record<string, string> = {};
+	if (groups.some((group) => group.provider === "stripe")) {
+		stripeApi = await startFakeStripe({ secretKey: `sk_test_browser_${crypto.randomUUID().replaceAll("-", "")}` });
+		const publishableKey = `pk_test_browser_${crypto.randomUUID().replaceAll("-", "")}`;
+		const webhookSecret = `whsec_${crypto.randomUUID().replaceAll("-", "")}`;
+		stripeVars = {
+			PAYMENT_PROVIDER: "stripe",
+			STRIPE_SECRET_KEY: stripeApi.secretKey,
+			STRIPE_WEBHOOK_SECRET: webhookSecret,
+			STRIPE_PUBLISHABLE_KEY: publishableKey,
+			STRIPE_API_BASE: stripeApi.url,
+		};
+		stripeHarness = {
+			[HARNESS_ENV.stripeApiBase]: stripeApi.url,
+			[HARNESS_ENV.stripeSecretKey]: stripeApi.secretKey,
+			[HARNESS_ENV.stripePublishableKey]: publishableKey,
+			[HARNESS_ENV.stripeWebhookSecret]: webhookSecret,
+		};
+		log(`stand-in for Stripe's API at ${stripeApi.url}`);
+	}
+
+	persistTo = mkdtempSync(path.join(tmpdir(), "edge-commerce-browser-"));
+	const workerLog = createWriteStream(path.join(resultsDir, "wrangler.log"));
+	let seeded = false;
+	for (const group of groups) {
+		const port = await freePort();
+		log(`starting wrangler dev (PAYMENT_PROVIDER=${group.provider}) on port ${port}, state in ${persistTo}…`);
+		// One Worker at a time on the same state folder: the Durable Objects (stock) carry over from one to the next.
+		worker = await startWranglerDev({
+			port,
+			vars: group.provider === "stripe" ? { ...shared, ...stripeVars } : shared,
+			persistTo,
+			readyTimeoutMs: 120_000,
 		});
-		child.once("error", reject);
-		child.once("exit", (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0)));
-	});
-	if (code !== 0) failures++;
+		for (const stream of [worker.child.stdout, worker.child.stderr]) {
+			stream?.on("data", (chunk: Buffer) => {
+				workerLog.write(chunk);
+				workerReloads += chunk.toString().split("Reloading local server").length - 1;
+			});
+		}
+		log(`Worker up at ${worker.url} (${seconds()})`);
+
+		if (!seeded) {
+			const stock = await seedDemoStock(worker.url, await login(worker.url, admin.email, admin.password));
+			if (stock.failures.length > 0)
+				throw new Error(`opening stock refused for ${stock.failures.length} SKU(s), e.g. ${stock.failures[0]}`);
+			const images = await seedDemoMedia(worker.url, admin.email, admin.password, stack.databaseUrl);
+			log(`seeded stock for ${stock.adjusted} SKUs and ${images.uploaded} product images (${seconds()})`);
+			if (images.failures.length > 0) log(`${images.failures.length} image(s) not uploaded, e.g. ${images.failures[0]}`);
+			seeded = true;
+		}
+
+		log(`running ${group.files.map((file) => path.basename(file)).join(", ")} in ${chromiumPath}`);
+		const code = await runTests(group.files, {
+			[HARNESS_ENV.baseUrl]: worker.url,
+			[HARNESS_ENV.adminEmail]: admin.email,
+			[HARNESS_ENV.adminPassword]: admin.password,
+			[HARNESS_ENV.resultsDir]: resultsDir,
+			[HARNESS_ENV.chromiumPath]: chromiumPath,
+			...(group.provider === "stripe" ? stripeHarness : {}),
+		});
+		if (code !== 0) failures++;
+		await worker.stop();
+		worker = undefined;
+	}
 
 	const weightFile = path.join(resultsDir, "page-weight.json");
 	if (existsSync(weightFile)) printPageWeight((JSON.parse(readFileSync(weightFile, "utf8")) as { pages: PageWeight[] }).pages);

@@ -19,6 +19,14 @@ export interface BrowserHarness {
 	readonly resultsDir: string;
 	/** The Chromium binary. */
 	readonly chromiumPath: string;
+	/**
+	 * The Stripe shop's settings, in the files that run against it
+	 * (test-browser/env.ts `paysWithStripe`): the local stand-in for Stripe's
+	 * API the Worker calls, its keys, and the secret Stripe's webhooks are signed with.
+	 */
+	readonly stripe:
+		| { readonly apiBase: string; readonly secretKey: string; readonly publishableKey: string; readonly webhookSecret: string }
+		| undefined;
 }
 
 export function harness(): BrowserHarness {
@@ -34,6 +42,14 @@ export function harness(): BrowserHarness {
 		admin: { email: read(HARNESS_ENV.adminEmail), password: read(HARNESS_ENV.adminPassword) },
 		resultsDir: read(HARNESS_ENV.resultsDir),
 		chromiumPath: process.env[HARNESS_ENV.chromiumPath] || "/usr/bin/chromium",
+		stripe: process.env[HARNESS_ENV.stripeApiBase]
+			? {
+					apiBase: read(HARNESS_ENV.stripeApiBase),
+					secretKey: read(HARNESS_ENV.stripeSecretKey),
+					publishableKey: read(HARNESS_ENV.stripePublishableKey),
+					webhookSecret: read(HARNESS_ENV.stripeWebhookSecret),
+				}
+			: undefined,
 	};
 }
 

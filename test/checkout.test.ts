@@ -89,7 +89,7 @@ describe("checkout: the full path", () => {
 		expect(await cartLines(cart)).toEqual({ [a.sku]: 3 });
 	});
 
-	it("a failed payment cancels the order and gives the stock back", async () => {
+	it("a declined payment keeps the order payable: still pending with its stock, and a second attempt pays it", async () => {
 		const bus = new Bus();
 		const a = await newSku();
 		await stock(a.sku, 4);
@@ -99,11 +99,18 @@ describe("checkout: the full path", () => {
 		await confirm(bus, placed.payment?.id as string, "failed");
 		await bus.pump();
 		const [row] = await withDb((db) => db.primary.select().from(orders).where(eq(orders.id, placed.order.id)));
-		expect(row?.status).toBe("cancelled");
-		expect(row?.cancelReason).toBe("payment_failed");
-		expect((await available(a.sku)).available).toBe(4);
-		expect(await cartLines(cart)).toEqual({ [a.sku]: 3 });
-		expect(bus.notifications.types()).toContain("order.cancelled");
+		expect(row?.status).toBe("pending_payment");
+		expect(row?.cancelReason).toBeNull();
+		expect(await available(a.sku)).toMatchObject({ available: 1, reserved: 3 });
+		expect(bus.notifications.types()).not.toContain("order.cancelled");
+		const declined = await getOrder(bus, placed.order.id, { orderToken: placed.order_token });
+		expect(((await declined.json()) as CheckoutAnswer["order"]).payment?.status).toBe("failed");
+
+		await confirm(bus, placed.payment?.id as string, "succeeded");
+		await bus.pump();
+		expect(await orderStatus(placed.order.id)).toEqual(["place:pending_payment", "payment_declined:pending_payment", "pay:paid"]);
+		expect(await available(a.sku)).toMatchObject({ available: 1, onHand: 1, reserved: 0 });
+		expect(await cartLines(cart)).toEqual({});
 	});
 });
 

@@ -1,5 +1,6 @@
 import pg from "pg";
 import type { TestProject } from "vitest/node";
+import { startFakeStripe } from "../scripts/lib/fake-stripe.ts";
 import { generateKeySet } from "../scripts/lib/jwt-keys.ts";
 import { seedDemoCatalog } from "../scripts/lib/seed.ts";
 import { startDatabaseStack } from "../scripts/lib/stack.ts";
@@ -9,6 +10,8 @@ declare module "vitest" {
 		databaseUrl: string;
 		databaseWsProxy: string;
 		jwtKeys: string;
+		stripeApiBase: string;
+		stripeSecretKey: string;
 	}
 }
 
@@ -44,7 +47,8 @@ async function createScratchDatabase(serverUrl: string): Promise<{ url: string; 
 /**
  * Starts Postgres for the suite: the embedded one (in memory, on a free port)
  * unless TEST_DATABASE_URL names a server, then the WebSocket proxy and the
- * migrations, and hands the addresses to the Worker's bindings.
+ * migrations, and the stand-in for Stripe's API (scripts/lib/fake-stripe.ts),
+ * and hands their addresses to the Worker's bindings.
  */
 export default async function setup(project: TestProject) {
 	const serverUrl = process.env.TEST_DATABASE_URL || undefined;
@@ -60,7 +64,12 @@ export default async function setup(project: TestProject) {
 	project.provide("databaseUrl", stack.databaseUrl);
 	project.provide("databaseWsProxy", stack.wsProxy);
 	project.provide("jwtKeys", await generateKeySet(1));
+	// Stripe's API cannot be reached from here: the Worker's Stripe calls go to a local stand-in instead.
+	const stripe = await startFakeStripe({ secretKey: `sk_test_suite_${crypto.randomUUID().replaceAll("-", "")}` });
+	project.provide("stripeApiBase", stripe.url);
+	project.provide("stripeSecretKey", stripe.secretKey);
 	return async () => {
+		await stripe.stop();
 		await stack.stop();
 		await scratch?.drop();
 	};

@@ -72,6 +72,15 @@ const EXAMPLES: { [K in EmailKind]: Extract<EmailMessage, { kind: K }> } = {
 		lines: [{ title: "Navy tee", quantity: 2 }],
 	},
 	low_stock: { kind: "low_stock", sku: "TEE-NAVY-M", available: 3, threshold: 5 },
+	payment_review: {
+		kind: "payment_review",
+		order_id: "ord_8k2m4n6p8r0t2v4x6z8a",
+		expected: { amount: 4990, currency: "EUR" },
+		received: { amount: 4989, currency: "EUR" },
+		provider: "test",
+		provider_payment_id: "tpi_123",
+		mismatch: ["amount"],
+	},
 };
 
 describe("every kind", () => {

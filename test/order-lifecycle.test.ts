@@ -126,6 +126,13 @@ describe("Stripe webhooks through the route", () => {
 	it("a payment_intent.succeeded signed by the official stripe package is verified, queued and pays the order", async () => {
 		const bus = new Bus();
 		const { placed, sku } = await placeOrder(bus, 1, 3);
+		// As if the order had been placed with Stripe: its payment is the PaymentIntent the event reports (I8).
+		await withDb((db) =>
+			db.primary
+				.update(payments)
+				.set({ provider: "stripe", providerPaymentId: "pi_route_test_0001" })
+				.where(eq(payments.orderId, placed.order.id)),
+		);
 		const secret = "whsec_route_test_secret_0123456789";
 		const stripeEnv = { PAYMENT_PROVIDER: "stripe", STRIPE_SECRET_KEY: "sk_test_route", STRIPE_WEBHOOK_SECRET: secret } as Partial<Env>;
 		const now = Math.floor(Date.now() / 1000);

@@ -41,13 +41,22 @@ export class CapturedQueue {
 	}
 }
 
-/** The two queues of the Worker, captured. Requests and consumer runs made through it use them. */
+/**
+ * The two queues of the Worker, captured. Requests and consumer runs made
+ * through it use them, and the bindings it was made with (a Stripe shop's
+ * settings, say) on top of the test bindings.
+ */
 export class Bus {
 	readonly orders = new CapturedQueue();
 	readonly notifications = new CapturedQueue();
+	readonly #bindings: Partial<Env>;
+
+	constructor(bindings: Partial<Env> = {}) {
+		this.#bindings = bindings;
+	}
 
 	get env(): Partial<Env> {
-		return { ORDERS_QUEUE: this.orders.binding, NOTIFICATIONS_QUEUE: this.notifications.binding };
+		return { ...this.#bindings, ORDERS_QUEUE: this.orders.binding, NOTIFICATIONS_QUEUE: this.notifications.binding };
 	}
 
 	request(path: string, init: RequestInit, overrides: Partial<Env> = {}): Promise<Response> {

@@ -447,6 +447,57 @@ export const processedEvents = pgTable(
 	(t) => [uniqueIndex("processed_events_key").on(t.source, t.eventId)],
 );
 
+export const reconciliationRunStatus = pgEnum("reconciliation_run_status", ["running", "succeeded", "failed", "abandoned"]);
+
+/**
+ * One run of the payment reconciliation job (workers/orders/reconciliation.ts):
+ * the window it asked the provider about, what it checked and applied, what
+ * went wrong, and `checkpoint`, where the next run starts (minus an overlap).
+ * At most one run per provider is `running` at a time; one that died is
+ * marked `abandoned` by the first run after its lease.
+ */
+export const paymentReconciliationRuns = pgTable(
+	"payment_reconciliation_runs",
+	{
+		id: bigserial("id", { mode: "number" }).primaryKey(),
+		provider: text("provider").notNull(),
+		status: reconciliationRunStatus("status").notNull().default("running"),
+		startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
+		finishedAt: timestamp("finished_at", { withTimezone: true }),
+		windowFrom: timestamp("window_from", { withTimezone: true }).notNull(),
+		windowTo: timestamp("window_to", { withTimezone: true }).notNull(),
+		checked: integer("checked").notNull().default(0),
+		applied: integer("applied").notNull().default(0),
+		/** Succeeded payments no order of ours matches: logged and counted, never applied. */
+		unmatched: integer("unmatched").notNull().default(0),
+		errors: jsonb("errors").$type<{ event_id: string | null; code: string; message: string }[]>().notNull().default([]),
+		checkpoint: timestamp("checkpoint", { withTimezone: true }),
+	},
+	(t) => [
+		index("payment_reconciliation_runs_provider_idx").on(t.provider, t.id),
+		uniqueIndex("payment_reconciliation_runs_running_key").on(t.provider).where(sql`${t.status} = 'running'`),
+	],
+);
+
+/**
+ * The test payment provider's own record of the payments it confirmed, the
+ * stand-in for Stripe's Events API, so reconciliation works in development
+ * and tests too: one row per `payment.succeeded` event the confirm step sent,
+ * under the event's id. Never written when PAYMENT_PROVIDER is `stripe`.
+ */
+export const testProviderPayments = pgTable(
+	"test_provider_payments",
+	{
+		eventId: text("event_id").primaryKey(),
+		providerPaymentId: text("provider_payment_id").notNull(),
+		orderId: text("order_id"),
+		amountMinor: integer("amount_minor").notNull(),
+		currency: char("currency", { length: 3 }).notNull(),
+		succeededAt: timestamp("succeeded_at", { withTimezone: true, precision: 3 }).notNull(),
+	},
+	(t) => [index("test_provider_payments_succeeded_idx").on(t.succeededAt, t.eventId)],
+);
+
 /**
  * Messages to publish after a commit: written in the same transaction as the
  * change they announce, sent right after, and relayed by the scheduled handler
@@ -483,6 +534,8 @@ export const discountCodes = pgTable(
 		startsAt: timestamp("starts_at", { withTimezone: true }),
 		endsAt: timestamp("ends_at", { withTimezone: true }),
 		maxUses: integer("max_uses"),
+		/** Uses per customer (a signed-in user, else an e-mail address); null for no limit. */
+		maxUsesPerCustomer: integer("max_uses_per_customer"),
 		usedCount: integer("used_count").notNull().default(0),
 		active: boolean("active").notNull().default(true),
 		createdAt: createdAt(),
@@ -493,6 +546,27 @@ export const discountCodes = pgTable(
 		check("discount_codes_fixed_currency", sql`${t.kind} <> 'fixed' OR ${t.currency} IS NOT NULL`),
 		check("discount_codes_uses", sql`${t.maxUses} IS NULL OR ${t.usedCount} <= ${t.maxUses}`),
 	],
+);
+
+/**
+ * One row per use of a discount code: which order holds it and for which
+ * customer (`user:<id>`, else `email:<address>`). An unpaid order's row lives
+ * while its reservation does; cancelling or expiring the order deletes it, so
+ * `discount_codes.used_count` always equals the rows of that code.
+ */
+export const discountRedemptions = pgTable(
+	"discount_redemptions",
+	{
+		orderId: text("order_id")
+			.primaryKey()
+			.references(() => orders.id, { onDelete: "cascade" }),
+		code: text("code")
+			.notNull()
+			.references(() => discountCodes.code),
+		customer: text("customer").notNull(),
+		createdAt: createdAt(),
+	},
+	(t) => [index("discount_redemptions_customer_idx").on(t.code, t.customer)],
 );
 
 export const notificationStatus = pgEnum("notification_status", ["sending", "sent", "failed", "skipped"]);

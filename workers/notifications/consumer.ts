@@ -209,6 +209,24 @@ const lowStock: EventHandler = async (event, { env, db }) => {
 	await fanOut(env, db.primary, event.id, "inventory.low_stock", data);
 };
 
+const PaymentReview = z.object({
+	order_id: z.string(),
+	expected: Money,
+	received: Money,
+	provider: z.string(),
+	provider_payment_id: z.string(),
+	mismatch: z.array(z.string()),
+});
+
+/** A payment that does not match its order: every admin is told, once per order. */
+const paymentReview: EventHandler = async (event, { env, db }) => {
+	const data = PaymentReview.parse(event.data);
+	const admins = await db.primary.select({ email: users.email }).from(users).where(eq(users.role, "admin"));
+	for (const admin of admins) {
+		await sendEmail(env, db.primary, event.id, admin.email, message("payment_review", data));
+	}
+};
+
 const webhookDelivery: EventHandler = async (event, { env, db }) => {
 	const { delivery_id } = z.object({ delivery_id: z.string() }).parse(event.data);
 	await deliver(env, db.primary, delivery_id);
@@ -245,5 +263,6 @@ export const notificationEvents: EventRoutes = {
 	"order.refunded": { each: orderRefunded },
 	"cart.abandoned": { each: cartAbandoned },
 	"inventory.low_stock": { each: lowStock },
+	"order.payment_review": { each: paymentReview },
 	"webhook.deliver": { each: webhookDelivery },
 };

@@ -135,6 +135,18 @@ const LowStockSchema = z
 	})
 	.strict();
 
+const PaymentReviewSchema = z
+	.object({
+		order_id: orderId,
+		expected: MoneySchema,
+		received: MoneySchema,
+		provider: text(50),
+		provider_payment_id: text(255),
+		/** Which of provider, provider_payment_id, amount and currency differ. */
+		mismatch: z.array(text(50)).min(1).max(10),
+	})
+	.strict();
+
 /** One schema per kind, for the payload without its `kind`. */
 export const emailPayloadSchemas = {
 	verify_email: AccountTokenSchema,
@@ -145,6 +157,7 @@ export const emailPayloadSchemas = {
 	order_refunded: OrderRefundedSchema,
 	abandoned_cart: AbandonedCartSchema,
 	low_stock: LowStockSchema,
+	payment_review: PaymentReviewSchema,
 } as const;
 
 export type EmailKind = keyof typeof emailPayloadSchemas;

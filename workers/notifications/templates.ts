@@ -89,6 +89,8 @@ export function renderEmail(message: EmailMessage, options: RenderOptions): Rend
 			return compose(ctx, abandonedCart(msg, ctx));
 		case "low_stock":
 			return compose(ctx, lowStock(msg));
+		case "payment_review":
+			return compose(ctx, paymentReview(msg, ctx));
 		default: {
 			const unknown: never = msg;
 			throw new EmailTemplateError(`no template for kind ${String((unknown as { kind?: unknown }).kind)}`);
@@ -336,6 +338,39 @@ ${paragraph("Items in a cart are not reserved, so prices and availability may ch
 			"Items in a cart are not reserved, so prices and availability may change.",
 		],
 		footer: `You received this reminder because you added items to a cart at ${ctx.shop} with this address.`,
+	};
+}
+
+function paymentReview(msg: EmailPayload<"payment_review">, ctx: Context): Draft {
+	const expected = formatMoney(msg.expected, ctx.locale);
+	const received = formatMoney(msg.received, ctx.locale);
+	const url = link(ctx, `/admin/orders/${encodeURIComponent(msg.order_id)}`);
+	const summary = `A payment for order ${msg.order_id} does not match it (${msg.mismatch.join(", ")}): the order asked for ${expected}, the payment brought ${received}. Nothing was committed or shipped.`;
+	return {
+		subject: `Payment to review: order ${msg.order_id}`,
+		preheader: summary,
+		body: html`${heading(`Payment to review: order ${msg.order_id}`)}
+${paragraph(summary)}
+${keyValueTable("Payment", [
+	["Expected", expected],
+	["Received", received],
+	["Provider", msg.provider],
+	["Provider payment", msg.provider_payment_id],
+	["Differs in", msg.mismatch.join(", ")],
+])}
+${paragraph("Accept the payment (the stock is committed and the order is paid) or refund it from the order's page.")}
+${button(url, "Open the order")}`,
+		text: [
+			summary,
+			"",
+			`Expected: ${expected}`,
+			`Received: ${received}`,
+			`Provider: ${msg.provider} ${msg.provider_payment_id}`,
+			"",
+			"Accept or refund it from the order's page:",
+			url,
+		],
+		footer: "Sent to the shop's administrators because a payment needs a decision.",
 	};
 }
 

@@ -5,7 +5,7 @@ import { decodeCursor, encodeCursor, invalidCursor } from "../domain/cursor.ts";
 import { DomainError, notFound } from "../domain/errors.ts";
 import type { WaitUntil } from "../domain/runtime.ts";
 import { PaymentProviderError } from "../payments/provider.ts";
-import { refundOrder } from "./lifecycle.ts";
+import { acceptReviewedPayment, refundOrder, reviewedPayment } from "./lifecycle.ts";
 import {
 	applyTransition,
 	invalidTransition,
@@ -187,14 +187,22 @@ export function shipOrder(
 	});
 }
 
-/** Whether an admin may refund the order now: a transition the state machine allows, of a captured payment. */
+/**
+ * Whether an admin may refund the order now: a transition the state machine
+ * allows, of a captured payment, or of the payment a review holds.
+ */
 export function refundable(loaded: LoadedOrder): boolean {
+	if (loaded.order.status === "payment_review") return true;
 	return (
 		transition(loaded.order.status, "refund").ok && loaded.order.status !== "pending_payment" && loaded.payment?.status === "succeeded"
 	);
 }
 
-/** Refunds the whole payment through the provider; the order becomes refunded. 502 when the provider fails. */
+/**
+ * Refunds through the provider; the order becomes refunded. The whole
+ * captured payment, or for an order under review the payment that arrived,
+ * for what it brought. 502 when the provider fails.
+ */
 export async function refundOrderAsAdmin(
 	env: Env,
 	db: Db,
@@ -206,12 +214,18 @@ export async function refundOrderAsAdmin(
 	if (!loaded) throw orderNotFound();
 	// Refuse before money moves: only a captured payment can be refunded.
 	if (!refundable(loaded)) throw invalidTransition(loaded.order.status, "refund");
+	const received = loaded.order.status === "payment_review" ? await reviewedPayment(db, orderId) : null;
 	let after: LoadedOrder;
 	try {
-		after = await refundOrder(env, db, loaded, reason ?? "admin", actorId);
+		after = await refundOrder(env, db, loaded, reason ?? "admin", actorId, received ? { received } : {});
 	} catch (err) {
 		if (err instanceof PaymentProviderError) throw providerFailed(err);
 		throw err;
 	}
 	return viewOf(after);
+}
+
+/** payment_review → paid: the admin accepts the payment that arrived; its stock is committed. */
+export async function acceptPayment(env: Env, db: Db, orderId: string, actorId: string): Promise<OrderView> {
+	return viewOf(await acceptReviewedPayment(env, db, orderId, actorId));
 }

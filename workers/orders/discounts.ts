@@ -1,6 +1,6 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, count, eq, sql } from "drizzle-orm";
 import type { Executor, Tx } from "../db/client.ts";
-import { discountCodes } from "../db/schema.ts";
+import { discountCodes, discountRedemptions, orderEvents } from "../db/schema.ts";
 import { DomainError } from "../domain/errors.ts";
 import type { Discount } from "./pricing.ts";
 
@@ -8,6 +8,19 @@ export type DiscountRow = typeof discountCodes.$inferSelect;
 
 export function normalizeCode(code: string): string {
 	return code.trim().toUpperCase();
+}
+
+/** Who a use of a code counts against: the signed-in user, else the order's e-mail address. */
+export function discountCustomer(userId: string | null | undefined, email: string): string {
+	return userId ? `user:${userId}` : `email:${email.trim().toLowerCase()}`;
+}
+
+async function usesBy(db: Executor, code: string, customer: string): Promise<number> {
+	const [row] = await db
+		.select({ n: count() })
+		.from(discountRedemptions)
+		.where(and(eq(discountRedemptions.code, code), eq(discountRedemptions.customer, customer)));
+	return row?.n ?? 0;
 }
 
 function invalid(detail: string): DomainError {
@@ -20,14 +33,16 @@ function invalid(detail: string): DomainError {
 /**
  * Checks a code against the order before anything is reserved: it exists, is
  * active, inside its validity window, not used up, in the order's currency
- * (fixed amounts) and the subtotal reaches its minimum. The usage limit is
- * checked again, atomically, by `redeem()` in the order's transaction.
+ * (fixed amounts), the subtotal reaches its minimum, and the customer has
+ * uses left. Both limits are checked again, atomically, by `redeem()` in the
+ * order's transaction.
  */
 export async function validateDiscount(
 	db: Executor,
 	code: string,
 	currency: string,
 	subtotal: number,
+	customer: string,
 	now = new Date(),
 ): Promise<DiscountRow> {
 	const [row] = await db
@@ -40,6 +55,9 @@ export async function validateDiscount(
 	if (row.maxUses !== null && row.usedCount >= row.maxUses) throw invalid("This discount code has been used up.");
 	if (row.kind === "fixed" && row.currency !== currency) throw invalid(`This discount code applies to orders in ${row.currency}.`);
 	if (subtotal < row.minSubtotalMinor) throw invalid("The order does not reach this discount code's minimum amount.");
+	if (row.maxUsesPerCustomer !== null && (await usesBy(db, row.code, customer)) >= row.maxUsesPerCustomer) {
+		throw invalid("You have already used this discount code.");
+	}
 	return row;
 }
 
@@ -48,10 +66,13 @@ export function discountOf(row: DiscountRow): Discount {
 }
 
 /**
- * Counts one use, only if the code is still usable now: the conditional
- * increment is the check, so two last uses racing cannot both succeed.
+ * Counts one use for `orderId`, only if the code is still usable now: the
+ * conditional increment is the check, so two last uses racing cannot both
+ * succeed. It also locks the code's row until the transaction ends, so the
+ * per-customer count read after it cannot race either: a second use by the
+ * same customer waits, then sees the first.
  */
-export async function redeem(tx: Tx, code: string): Promise<void> {
+export async function redeem(tx: Tx, code: string, orderId: string, customer: string): Promise<void> {
 	const [row] = await tx
 		.update(discountCodes)
 		.set({ usedCount: sql`${discountCodes.usedCount} + 1` })
@@ -64,14 +85,47 @@ export async function redeem(tx: Tx, code: string): Promise<void> {
 				sql`(${discountCodes.endsAt} IS NULL OR ${discountCodes.endsAt} > now())`,
 			),
 		)
-		.returning({ code: discountCodes.code });
+		.returning({ code: discountCodes.code, perCustomer: discountCodes.maxUsesPerCustomer });
 	if (!row) throw invalid("This discount code has been used up.");
+	if (row.perCustomer !== null && (await usesBy(tx, code, customer)) >= row.perCustomer) {
+		throw invalid("You have already used this discount code.");
+	}
+	await tx.insert(discountRedemptions).values({ orderId, code, customer });
 }
 
-/** Gives a use back when an unpaid order is cancelled. */
-export async function unredeem(tx: Tx, code: string): Promise<void> {
+/**
+ * Gives the order's use back (its unpaid order was cancelled or expired).
+ * Only a use on record is given back, so a repeat changes nothing.
+ */
+export async function unredeem(tx: Tx, code: string, orderId: string): Promise<void> {
+	const [gone] = await tx
+		.delete(discountRedemptions)
+		.where(eq(discountRedemptions.orderId, orderId))
+		.returning({ code: discountRedemptions.code });
+	if (!gone) return;
 	await tx
 		.update(discountCodes)
 		.set({ usedCount: sql`greatest(${discountCodes.usedCount} - 1, 0)` })
 		.where(eq(discountCodes.code, code));
+}
+
+/**
+ * A cancelled order revived by its late payment takes its use again, under
+ * the same rules as a new one. The shopper has paid the discounted total
+ * already, so a code used up (or ended) meanwhile does not stop the revival:
+ * the over-use is recorded in the order's history, where admins see it,
+ * instead of pushing the count past its limit.
+ */
+export async function redeemForRevival(tx: Tx, code: string, orderId: string, customer: string): Promise<void> {
+	try {
+		await tx.transaction((savepoint) => redeem(savepoint, code, orderId, customer));
+	} catch (err) {
+		if (!(err instanceof DomainError)) throw err;
+		await tx.insert(orderEvents).values({
+			orderId,
+			type: "discount_over_limit",
+			actor: "payment",
+			data: { code, reason: err.detail ?? err.code },
+		});
+	}
 }

@@ -1,6 +1,8 @@
 import { z } from "zod";
-import { type EventHandler, type EventRoutes, envelope } from "../queues/envelope.ts";
+import { type PaymentEvent, PaymentProviderError } from "../payments/provider.ts";
+import { type Envelope, type EventHandler, type EventRoutes, envelope } from "../queues/envelope.ts";
 import { applyPaymentEvent, expireOrder, restockOrder } from "./lifecycle.ts";
+import { paymentsFor } from "./payments.ts";
 
 const PaymentEventData = z.object({
 	id: z.string().min(1),
@@ -15,8 +17,21 @@ const PaymentEventData = z.object({
 
 const OrderRef = z.object({ order_id: z.string().regex(/^ord_/) });
 
-/** A verified provider event, put on the `orders` queue by the webhook route. */
-const onPaymentEvent: EventHandler = async (event, { env, db }) => {
+/**
+ * The `payment.event` message of a verified provider event, keyed by the
+ * provider's event id: the webhook route queues it, reconciliation applies
+ * it directly (`onPaymentEvent`), so a payment seen by both is one event.
+ */
+export function paymentEnvelope(event: PaymentEvent): Envelope {
+	return envelope(`payment:${event.provider}:${event.id}`, "payment.event", { ...event });
+}
+
+/**
+ * A verified provider event, from the `orders` queue (put there by the
+ * webhook route) or from reconciliation: one path, applied once per provider
+ * event id (`processed_events`).
+ */
+export const onPaymentEvent: EventHandler = async (event, { env, db }) => {
 	await applyPaymentEvent(env, db.primary, PaymentEventData.parse(event.data));
 };
 
@@ -52,9 +67,40 @@ const onRestock: EventHandler = async (event, { env, db }) => {
 	await restockOrder(env, db.primary, order_id);
 };
 
+const PaymentCancel = z.object({
+	order_id: z.string().regex(/^ord_/),
+	provider: z.enum(["stripe", "test"]),
+	provider_payment_id: z.string().min(1).max(255),
+});
+
+/**
+ * A cancelled or expired unpaid order's payment is cancelled with the
+ * provider, so it can no longer be paid. Retried while the provider is
+ * unreachable; one it refuses (already paid, say) is left to the payment's
+ * own event, which refunds it.
+ */
+const onPaymentCancel: EventHandler = async (event, { env }) => {
+	const data = PaymentCancel.parse(event.data);
+	const provider = paymentsFor(env);
+	if (provider.name !== data.provider) return;
+	try {
+		const outcome = await provider.cancelPayment(data.provider_payment_id, `cancel:${data.order_id}`);
+		if (outcome === "not_cancelable") {
+			console.log(JSON.stringify({ level: "warn", msg: "payment not cancelable", order_id: data.order_id, provider: data.provider }));
+		}
+	} catch (err) {
+		if (err instanceof PaymentProviderError && err.kind === "rejected") {
+			console.log(JSON.stringify({ level: "warn", msg: "payment cancel refused", order_id: data.order_id, code: err.code }));
+			return;
+		}
+		throw err;
+	}
+};
+
 /** The `orders` queue events the order lifecycle consumes. */
 export const orderEvents: EventRoutes = {
 	"order.restock": { each: onRestock },
+	"payment.cancel": { each: onPaymentCancel },
 	"payment.event": { each: onPaymentEvent },
 	"order.expiry_check": { each: onExpiryCheck },
 	"inventory.reservation.expired": { each: onReservationExpired },

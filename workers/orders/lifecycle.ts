@@ -1,11 +1,21 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import { cartStub } from "../carts/carts.ts";
 import type { Db, Tx } from "../db/client.ts";
-import { payments, processedEvents } from "../db/schema.ts";
+import { orderEvents, payments, processedEvents } from "../db/schema.ts";
+import { DomainError, notFound } from "../domain/errors.ts";
 import { inventoryItem, type Line, releaseAll } from "../inventory/reservations.ts";
 import type { PaymentEvent } from "../payments/provider.ts";
-import { unredeem } from "./discounts.ts";
-import { applyTransition, type LoadedOrder, loadOrder, type OrderLineRow, type OrderRow, viewOf } from "./orders.ts";
+import { discountCustomer, redeemForRevival, unredeem } from "./discounts.ts";
+import {
+	applyTransition,
+	invalidTransition,
+	type LoadedOrder,
+	loadOrder,
+	type OrderLineRow,
+	type OrderRow,
+	type PaymentRow,
+	viewOf,
+} from "./orders.ts";
 import { enqueue, type OutboxMessage, publish } from "./outbox.ts";
 import { paymentsFor } from "./payments.ts";
 
@@ -61,9 +71,22 @@ export async function cancelUnpaid(env: Env, db: Db, orderId: string, reason: st
 			set: { cancelReason: reason },
 		});
 		if (!updated) return null;
-		if (loaded.order.discountCode) await unredeem(tx, loaded.order.discountCode);
+		if (loaded.order.discountCode) await unredeem(tx, loaded.order.discountCode, orderId);
 		await tx.update(payments).set({ status: "canceled", updatedAt: sql`now()` }).where(eq(payments.orderId, orderId));
-		const ids = await enqueue(tx, [notification(updated, "cancelled", { reason })]);
+		const payment = loaded.payment;
+		// The provider's payment is cancelled too, so it can no longer be paid (a payment already on its way is refunded).
+		const cancelPayment: OutboxMessage[] =
+			payment?.providerPaymentId && reason !== "payment_canceled"
+				? [
+						{
+							queue: "orders",
+							id: `payment.cancel:${orderId}`,
+							type: "payment.cancel",
+							data: { order_id: orderId, provider: payment.provider, provider_payment_id: payment.providerPaymentId },
+						},
+					]
+				: [];
+		const ids = await enqueue(tx, [notification(updated, "cancelled", { reason }), ...cancelPayment]);
 		return { lines: loaded.lines, ids };
 	});
 	if (!outcome) return false;
@@ -92,7 +115,73 @@ async function secureStock(env: Env, orderId: string, lines: readonly Line[], tt
 }
 
 /**
- * A successful payment. Unpaid order: commit the stock, mark it paid, settle
+ * What of a succeeded payment differs from the order's own payment (I8): its
+ * provider, its payment id (when the order has one recorded), its amount or
+ * its currency. Empty when the payment is the one the order asked for.
+ */
+export function paymentMismatch(payment: PaymentRow | null, event: PaymentEvent): string[] {
+	if (!payment) return ["payment"];
+	const differs: string[] = [];
+	if (payment.provider !== event.provider) differs.push("provider");
+	if (payment.providerPaymentId && payment.providerPaymentId !== event.providerPaymentId) differs.push("provider_payment_id");
+	if (payment.amountMinor !== event.amount) differs.push("amount");
+	if (payment.currency !== event.currency) differs.push("currency");
+	return differs;
+}
+
+/** What the review records of the payment that arrived, so an admin can accept or refund exactly it. */
+export interface ReceivedPayment {
+	event_id: string;
+	provider: string;
+	provider_payment_id: string;
+	amount: number;
+	currency: string;
+	mismatch: string[];
+}
+
+/**
+ * A payment that does not match its unpaid order: the order waits in
+ * `payment_review`, nothing is committed, and the admins are told. The
+ * reservation runs its course; accepting later commits the stock again if
+ * it can.
+ */
+async function holdForReview(env: Env, db: Db, source: string, event: PaymentEvent, loaded: LoadedOrder, mismatch: string[]) {
+	const received: ReceivedPayment = {
+		event_id: event.id,
+		provider: event.provider,
+		provider_payment_id: event.providerPaymentId,
+		amount: event.amount,
+		currency: event.currency,
+		mismatch,
+	};
+	const ids = await db.transaction(async (tx) => {
+		if (!(await markProcessed(tx, source, event.id))) return null;
+		const current = await loadOrder(tx, loaded.order.id, { forUpdate: true });
+		if (current?.order.status !== "pending_payment") return null;
+		const updated = await applyTransition(tx, current.order, "review", "payment", { data: { received } });
+		if (!updated) return null;
+		return enqueue(tx, [
+			{
+				queue: "notifications",
+				id: `payment_review:${updated.id}`,
+				type: "order.payment_review",
+				data: {
+					order_id: updated.id,
+					expected: { amount: current.payment?.amountMinor ?? 0, currency: updated.currency },
+					received: { amount: event.amount, currency: event.currency },
+					provider: event.provider,
+					provider_payment_id: event.providerPaymentId,
+					mismatch,
+				},
+			},
+		]);
+	});
+	if (ids) await publish(env, db, ids).catch(() => 0);
+}
+
+/**
+ * A successful payment. A payment that does not match its unpaid order goes
+ * to review (`holdForReview`). Unpaid order: commit the stock, mark it paid, settle
  * the cart, queue the confirmation. An order cancelled by expiry is revived
  * when its stock can be reserved again; otherwise, or when it was cancelled on
  * purpose, the payment is refunded automatically.
@@ -100,51 +189,136 @@ async function secureStock(env: Env, orderId: string, lines: readonly Line[], tt
 async function paymentSucceeded(env: Env, db: Db, source: string, event: PaymentEvent, loaded: LoadedOrder): Promise<void> {
 	const { order } = loaded;
 	const lines = linesOf(loaded.lines);
-	const revivable = order.status === "pending_payment" || (order.status === "cancelled" && order.cancelReason === "expired");
+	const mismatch = paymentMismatch(loaded.payment, event);
+	if (mismatch.length > 0 && order.status === "pending_payment") return holdForReview(env, db, source, event, loaded, mismatch);
+	const revivable =
+		mismatch.length === 0 && (order.status === "pending_payment" || (order.status === "cancelled" && order.cancelReason === "expired"));
 	if (!revivable) {
-		if (order.status === "cancelled") await refundOrder(env, db, loaded, "payment_after_cancel", "system", event);
+		if (order.status === "cancelled") await refundOrder(env, db, loaded, "payment_after_cancel", "system", { event, keepStatus: true });
 		else await db.transaction((tx) => markProcessed(tx, source, event.id));
 		return;
 	}
 	const missing = await secureStock(env, order.id, lines, 5 * 60 * 1000);
 	if (missing.length > 0) {
 		await restock(env, order.id, lines, missing);
-		await refundOrder(env, db, loaded, "out_of_stock", "system", event);
+		await refundOrder(env, db, loaded, "out_of_stock", "system", { event });
 		return;
 	}
+	// The status is checked again under the row lock, in the transaction that changes it: a customer's
+	// cancel that landed while the stock was being committed wins, and this payment is refunded.
 	const paid = await db.transaction(async (tx) => {
-		if (!(await markProcessed(tx, source, event.id))) return null;
 		const current = await loadOrder(tx, order.id, { forUpdate: true });
-		if (!current || (current.order.status !== "pending_payment" && current.order.status !== "cancelled")) return null;
-		const updated = await applyTransition(tx, current.order, "pay", "payment", { data: { event_id: event.id } });
-		if (!updated) return null;
-		if (current.order.status === "cancelled" && current.order.discountCode) {
-			// The cancellation gave the use back; the revived order takes it again.
-			await tx.execute(sql`UPDATE discount_codes SET used_count = used_count + 1 WHERE code = ${current.order.discountCode}`);
-		}
-		await tx
-			.update(payments)
-			.set({ status: "succeeded", providerPaymentId: event.providerPaymentId, updatedAt: sql`now()` })
-			.where(eq(payments.orderId, order.id));
-		const view = viewOf({ ...current, order: updated });
-		const ids = await enqueue(tx, [
-			notification(updated, "confirmation", {
-				lines: view.lines,
-				subtotal: view.subtotal,
-				discount: view.discount,
-				shipping: view.shipping,
-				tax: view.tax,
-				total: view.total,
-				shipping_address: view.shipping_address,
-			}),
-		]);
-		return { ids, cartId: updated.cartId };
+		if (!current) return null;
+		const { status, cancelReason } = current.order;
+		if (status !== "pending_payment" && !(status === "cancelled" && cancelReason === "expired")) return { lost: current };
+		if (!(await markProcessed(tx, source, event.id))) return null;
+		return markPaid(tx, current, "pay", "payment", { event_id: event.id }, event.providerPaymentId);
 	});
 	if (!paid) return;
+	if ("lost" in paid) {
+		// Cancelled meanwhile: the units just committed go back, the money back to the shopper. Any other
+		// state (paid by a twin event, say) already owns the stock: only the event is recorded.
+		if (paid.lost.order.status === "cancelled") {
+			await restock(env, order.id, lines);
+			await refundOrder(env, db, paid.lost, "payment_after_cancel", "system", { event, keepStatus: true });
+		} else await db.transaction((tx) => markProcessed(tx, source, event.id));
+		return;
+	}
+	await settlePaid(env, db, order.id, lines, paid);
+}
+
+/**
+ * The paid order's writes, inside the caller's transaction: the transition
+ * (conditional on the status read), the payment succeeded, a revived order's
+ * discount use taken again, the confirmation queued. Null when another change
+ * won the order.
+ */
+async function markPaid(
+	tx: Tx,
+	current: LoadedOrder,
+	action: "pay" | "accept",
+	actor: string,
+	data: Record<string, unknown>,
+	providerPaymentId: string,
+): Promise<{ ids: number[]; cartId: string } | null> {
+	const updated = await applyTransition(tx, current.order, action, actor, { data });
+	if (!updated) return null;
+	if (current.order.status === "cancelled" && current.order.discountCode) {
+		// The cancellation gave the use back; the revived order takes it again, under the code's rules.
+		const customer = discountCustomer(current.order.userId, current.order.email);
+		await redeemForRevival(tx, current.order.discountCode, current.order.id, customer);
+	}
+	await tx
+		.update(payments)
+		.set({ status: "succeeded", providerPaymentId, updatedAt: sql`now()` })
+		.where(eq(payments.orderId, current.order.id));
+	const view = viewOf({ ...current, order: updated });
+	const ids = await enqueue(tx, [
+		notification(updated, "confirmation", {
+			lines: view.lines,
+			subtotal: view.subtotal,
+			discount: view.discount,
+			shipping: view.shipping,
+			tax: view.tax,
+			total: view.total,
+			shipping_address: view.shipping_address,
+		}),
+	]);
+	return { ids, cartId: updated.cartId };
+}
+
+/** After a paid order's commit: the cart loses the ordered lines, the confirmation leaves the outbox. */
+async function settlePaid(env: Env, db: Db, orderId: string, lines: readonly Line[], paid: { ids: number[]; cartId: string }) {
 	await cartStub(env, paid.cartId)
-		.settle(order.id, lines)
+		.settle(orderId, lines)
 		.catch(() => {});
 	await publish(env, db, paid.ids).catch(() => 0);
+}
+
+/** The payment a review holds: what the `review` transition recorded. */
+export async function reviewedPayment(db: Db, orderId: string): Promise<ReceivedPayment | null> {
+	const [row] = await db
+		.select({ data: orderEvents.data })
+		.from(orderEvents)
+		.where(and(eq(orderEvents.orderId, orderId), eq(orderEvents.type, "review")))
+		.orderBy(desc(orderEvents.id))
+		.limit(1);
+	const received = (row?.data as { received?: ReceivedPayment } | undefined)?.received;
+	return received ?? null;
+}
+
+/**
+ * An admin accepts a payment under review: every line's stock is committed
+ * (reserved again if its hold ran out), then the order is paid as if the
+ * payment had matched. Stock that cannot be had any more is a 409: the units
+ * already committed go back, the order stays in review, to be refunded.
+ */
+export async function acceptReviewedPayment(env: Env, db: Db, orderId: string, actorId: string): Promise<LoadedOrder> {
+	const loaded = await loadOrder(db, orderId);
+	if (!loaded) throw notFound("No such order.");
+	if (loaded.order.status !== "payment_review") throw invalidTransition(loaded.order.status, "accept");
+	const received = await reviewedPayment(db, orderId);
+	if (!received) throw new Error(`order ${orderId} is under review without a received payment`);
+	const lines = linesOf(loaded.lines);
+	const missing = await secureStock(env, orderId, lines, 5 * 60 * 1000);
+	if (missing.length > 0) {
+		await restock(env, orderId, lines, missing);
+		throw new DomainError("out_of_stock", {
+			detail: "The order's stock is gone; refund the payment instead.",
+			extensions: { skus: missing },
+		});
+	}
+	const paid = await db.transaction(async (tx) => {
+		const current = await loadOrder(tx, orderId, { forUpdate: true });
+		if (current?.order.status !== "payment_review") return null;
+		return markPaid(tx, current, "accept", actorId, { event_id: received.event_id, received }, received.provider_payment_id);
+	});
+	if (!paid) {
+		const now = await loadOrder(db, orderId);
+		throw invalidTransition(now?.order.status ?? loaded.order.status, "accept");
+	}
+	await settlePaid(env, db, orderId, lines, paid);
+	return (await loadOrder(db, orderId)) ?? loaded;
 }
 
 /**
@@ -160,8 +334,13 @@ async function restock(env: Env, orderId: string, lines: readonly Line[], except
 }
 
 /**
- * Refunds the order's payment with the provider (keyed by the order id, so a
- * retry refunds once) and marks the order refunded.
+ * Refunds a payment of the order with the provider and marks the order
+ * refunded (with `keepStatus`, a cancelled order stays cancelled and the
+ * refund is recorded in its history): the order's own payment, or the one that arrived (`event`, or a
+ * reviewed payment's `received` record), for exactly what it brought. The
+ * provider's idempotency key names the order and, for a payment other than
+ * the order's own, that payment too, so a retry refunds once and a second
+ * unwanted payment is refunded on its own.
  */
 export async function refundOrder(
 	env: Env,
@@ -169,18 +348,31 @@ export async function refundOrder(
 	loaded: LoadedOrder,
 	reason: string,
 	actor: string,
-	event?: PaymentEvent,
+	{ event, received, keepStatus = false }: { event?: PaymentEvent; received?: ReceivedPayment; keepStatus?: boolean } = {},
 ): Promise<LoadedOrder> {
 	const { order, payment } = loaded;
-	const providerPaymentId = event?.providerPaymentId ?? payment?.providerPaymentId;
+	const providerPaymentId = event?.providerPaymentId ?? received?.provider_payment_id ?? payment?.providerPaymentId;
 	if (!providerPaymentId) throw new Error(`order ${order.id} has no payment to refund`);
-	const amount = payment ? payment.amountMinor - payment.refundedMinor : (event?.amount ?? 0);
-	const refund = amount > 0 ? await paymentsFor(env).refund(providerPaymentId, amount, `refund:${order.id}`, order.id) : null;
+	const arrived = event?.amount ?? received?.amount;
+	const amount = arrived ?? (payment ? payment.amountMinor - payment.refundedMinor : 0);
+	const own = !payment?.providerPaymentId || payment.providerPaymentId === providerPaymentId;
+	const key = own ? `refund:${order.id}` : `refund:${order.id}:${providerPaymentId}`;
+	const refund = amount > 0 ? await paymentsFor(env).refund(providerPaymentId, amount, key, order.id) : null;
 	const updated = await db.transaction(async (tx) => {
 		if (event && !(await markProcessed(tx, `payment:${event.provider}`, event.id))) return null;
 		const current = await loadOrder(tx, order.id, { forUpdate: true });
 		if (!current || current.order.status === "refunded") return null;
-		const next = await applyTransition(tx, current.order, "refund", actor, { data: { reason, refund_id: refund?.refundId ?? null } });
+		// The provider answered a refund it had already made (same idempotency key): it is on record once.
+		if (refund && current.payment?.providerRefundId === refund.refundId) return null;
+		const data = { reason, refund_id: refund?.refundId ?? null, provider_payment_id: providerPaymentId, amount };
+		let next: OrderRow | null = current.order;
+		if (keepStatus) {
+			// Money nobody asked for goes back; the order keeps the status its owner chose.
+			const status = current.order.status;
+			await tx
+				.insert(orderEvents)
+				.values({ orderId: order.id, type: "refund_unwanted", fromStatus: status, toStatus: status, actor, data });
+		} else next = await applyTransition(tx, current.order, "refund", actor, { data });
 		if (!next) return null;
 		await tx
 			.update(payments)
@@ -192,19 +384,44 @@ export async function refundOrder(
 				updatedAt: sql`now()`,
 			})
 			.where(eq(payments.orderId, order.id));
-		const ids = await enqueue(tx, [notification(next, "refunded", { amount: { amount, currency: order.currency }, reason })]);
+		const currency = event?.currency ?? received?.currency ?? order.currency;
+		const ids = await enqueue(tx, [notification(next, "refunded", { amount: { amount, currency }, reason })]);
 		return { ids };
 	});
 	if (updated) await publish(env, db, updated.ids).catch(() => 0);
 	return (await loadOrder(db, order.id)) ?? loaded;
 }
 
-/** A failed or canceled payment cancels the unpaid order and releases its stock. */
+/**
+ * A declined attempt (`payment.failed`) leaves the order payable: it stays
+ * `pending_payment` with its stock until the reservation expires, its payment
+ * marked failed so the pay page says so, and the shopper may try another
+ * card. A payment the provider canceled can never be paid: that cancels the
+ * unpaid order and releases its stock.
+ */
 async function paymentFailed(env: Env, db: Db, source: string, event: PaymentEvent, loaded: LoadedOrder): Promise<void> {
-	if (loaded.order.status === "pending_payment") {
-		await cancelUnpaid(env, db, loaded.order.id, event.type === "payment.failed" ? "payment_failed" : "payment_canceled", "payment");
+	if (event.type === "payment.canceled") {
+		if (loaded.order.status === "pending_payment") await cancelUnpaid(env, db, loaded.order.id, "payment_canceled", "payment");
+		await db.transaction((tx) => markProcessed(tx, source, event.id));
+		return;
 	}
-	await db.transaction((tx) => markProcessed(tx, source, event.id));
+	await db.transaction(async (tx) => {
+		if (!(await markProcessed(tx, source, event.id))) return;
+		const current = await loadOrder(tx, loaded.order.id, { forUpdate: true });
+		if (current?.order.status !== "pending_payment") return;
+		await tx
+			.update(payments)
+			.set({ status: "failed", updatedAt: sql`now()` })
+			.where(and(eq(payments.orderId, current.order.id), eq(payments.status, "requires_action")));
+		await tx.insert(orderEvents).values({
+			orderId: current.order.id,
+			type: "payment_declined",
+			fromStatus: "pending_payment",
+			toStatus: "pending_payment",
+			actor: "payment",
+			data: { event_id: event.id, provider_payment_id: event.providerPaymentId },
+		});
+	});
 }
 
 /** Applies one verified provider event, once. Events for orders we do not know are ignored. */

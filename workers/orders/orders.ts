@@ -96,9 +96,11 @@ export function viewOf(loaded: LoadedOrder): OrderView {
 
 export function invalidTransition(from: OrderStatus, action: OrderAction): DomainError {
 	return new DomainError("invalid_transition", {
-		detail: `An order that is ${from.replace("_", " ")} cannot be ${
+		detail: `An order that is ${from.replaceAll("_", " ")} cannot be ${
 			{
 				pay: "paid",
+				review: "put under review",
+				accept: "accepted",
 				cancel: "cancelled",
 				expire: "expired",
 				fulfil: "fulfilled",

@@ -1,7 +1,9 @@
+import { Database } from "../db/client.ts";
 import { DomainError, notFound } from "../domain/errors.ts";
 import { WebhookPayloadError, WebhookSignatureError } from "../payments/provider.ts";
-import { createTestProvider } from "../payments/test-provider.ts";
-import { envelope } from "../queues/envelope.ts";
+import { postgresTestLedger } from "../payments/test-ledger.ts";
+import { createTestProvider, type TestWebhook } from "../payments/test-provider.ts";
+import { paymentEnvelope } from "./events.ts";
 import type { PaymentRow } from "./orders.ts";
 import { paymentsFor } from "./payments.ts";
 
@@ -32,7 +34,7 @@ export async function acceptWebhook(
 	}
 	if (!event) return { received: true, queued: false };
 	try {
-		await env.ORDERS_QUEUE.send(envelope(`payment:${event.provider}:${event.id}`, "payment.event", { ...event }), { contentType: "json" });
+		await env.ORDERS_QUEUE.send(paymentEnvelope(event), { contentType: "json" });
 	} catch (cause) {
 		throw new DomainError("queue_unavailable", {
 			detail: "The event could not be queued. The provider will deliver it again.",
@@ -46,20 +48,32 @@ export async function acceptWebhook(
 /**
  * The test provider's "pay" step: a correctly signed webhook for the outcome,
  * sent through `acceptWebhook` exactly as a delivery from outside would be.
- * The caller has found the payment row (provider `test`) it settles.
+ * A success is kept in the provider's ledger first, as Stripe has the money
+ * before it calls us, so reconciliation finds it if the webhook is lost.
+ * The caller has found the payment row (provider `test`) it settles;
+ * `overrides` simulate a payment of another amount or currency.
  */
 export async function sendTestPaymentEvent(
 	env: Env,
 	payment: Pick<PaymentRow, "orderId" | "amountMinor" | "currency">,
 	providerPaymentId: string,
 	outcome: "succeeded" | "failed",
+	overrides: { amount?: number | undefined; currency?: string | undefined } = {},
 ): Promise<{ received: true; queued: boolean }> {
-	const webhook = await createTestProvider({ webhookSecret: env.TEST_PAYMENT_WEBHOOK_SECRET }).buildWebhook({
-		type: outcome === "succeeded" ? "payment.succeeded" : "payment.failed",
-		providerPaymentId,
-		orderId: payment.orderId,
-		amount: payment.amountMinor,
-		currency: payment.currency,
-	});
+	// The ledger stands for the provider's own database: its own handle, closed before the webhook goes out.
+	const ledgerDb = new Database(env);
+	let webhook: TestWebhook;
+	try {
+		const provider = createTestProvider({ webhookSecret: env.TEST_PAYMENT_WEBHOOK_SECRET, ledger: postgresTestLedger(ledgerDb.primary) });
+		webhook = await provider.settle({
+			type: outcome === "succeeded" ? "payment.succeeded" : "payment.failed",
+			providerPaymentId,
+			orderId: payment.orderId,
+			amount: overrides.amount ?? payment.amountMinor,
+			currency: overrides.currency ?? payment.currency,
+		});
+	} finally {
+		await ledgerDb.close();
+	}
 	return acceptWebhook(env, "test", webhook.body, new Headers(webhook.headers));
 }

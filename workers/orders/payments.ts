@@ -5,7 +5,7 @@ let cached: { key: string; provider: PaymentProvider } | undefined;
 
 /** The configured payment provider (PAYMENT_PROVIDER), built once per isolate. */
 export function paymentsFor(env: Env): PaymentProvider {
-	const key = `${env.APP_ENV}\n${env.PAYMENT_PROVIDER}\n${env.STRIPE_SECRET_KEY}\n${env.STRIPE_WEBHOOK_SECRET}\n${env.TEST_PAYMENT_WEBHOOK_SECRET}`;
+	const key = `${env.APP_ENV}\n${env.PAYMENT_PROVIDER}\n${env.STRIPE_SECRET_KEY}\n${env.STRIPE_WEBHOOK_SECRET}\n${env.TEST_PAYMENT_WEBHOOK_SECRET}\n${env.STRIPE_API_BASE}`;
 	if (cached?.key !== key) {
 		cached = {
 			key,
@@ -15,6 +15,7 @@ export function paymentsFor(env: Env): PaymentProvider {
 				stripeWebhookSecret: env.STRIPE_WEBHOOK_SECRET,
 				testWebhookSecret: env.TEST_PAYMENT_WEBHOOK_SECRET,
 				appEnv: env.APP_ENV,
+				stripeApiBase: env.STRIPE_API_BASE,
 			}),
 		};
 	}

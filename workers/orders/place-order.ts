@@ -9,7 +9,7 @@ import { newId } from "../domain/ids.ts";
 import type { WaitUntil } from "../domain/runtime.ts";
 import { type IdempotencyClaim, type IdempotentRequest, runIdempotent } from "../idempotency/store.ts";
 import type { Line } from "../inventory/reservations.ts";
-import { discountOf, normalizeCode, redeem, validateDiscount } from "./discounts.ts";
+import { discountCustomer, discountOf, normalizeCode, redeem, validateDiscount } from "./discounts.ts";
 import { loadOrder } from "./orders.ts";
 import { publish } from "./outbox.ts";
 import { type CheckoutResult, type Placement, startPayment, writeOrder } from "./placement.ts";
@@ -177,6 +177,7 @@ async function checkout(
 	if (cartLines.length === 0) throw new DomainError("cart_empty", { detail: "Add items to the cart before checking out." });
 
 	const { priced, currency, totals, code } = await reprice(context, request, cartLines);
+	const customer = discountCustomer(request.caller.userId, request.email);
 	const lines: Line[] = cartLines.map((line) => ({ sku: line.sku, quantity: line.quantity }));
 	const orderId = stock.orderId ?? newId("ord");
 	let expiresAt: number;
@@ -245,11 +246,13 @@ async function checkout(
 		recovery: { claim, value: { order_id: orderId, ...(orderToken ? { order_token: orderToken } : {}) } },
 	};
 	// Without a discount code the placement is one statement, atomic on its own: no transaction is
-	// held open across round trips. A code's use is taken in the same transaction, before it.
+	// held open across round trips. A code's use is taken in the same transaction, right after it (the use
+	// names the order): refused, it rolls the order back with it.
 	const [loaded, outboxIds] = code
 		? await db.transaction(async (tx) => {
-				await redeem(tx, code);
-				return writeOrder(tx, placement);
+				const written = await writeOrder(tx, placement);
+				await redeem(tx, code, orderId, customer);
+				return written;
 			})
 		: await writeOrder(db, placement);
 	progress({ placed: orderId });
@@ -288,7 +291,8 @@ async function reprice(context: PlaceOrderContext, request: PlaceOrderRequest, c
 	}
 	const subtotal = priced.reduce((sum, { line, row }) => sum + row.priceMinor * line.quantity, 0);
 	const code = request.discountCode ? normalizeCode(request.discountCode) : null;
-	const discount = code ? await validateDiscount(db, code, currency, subtotal) : null;
+	const customer = discountCustomer(request.caller.userId, request.email);
+	const discount = code ? await validateDiscount(db, code, currency, subtotal, customer) : null;
 	const country = request.shippingAddress.country.toUpperCase();
 	const totals = computeTotals(pricingConfig(context.env), currency, country, subtotal, discount ? discountOf(discount) : null);
 	if (!totals) throw new DomainError("currency_not_supported", { detail: `Orders in ${currency} cannot be shipped.` });

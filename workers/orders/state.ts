@@ -5,20 +5,41 @@
  * racing changes cannot both win.
  *
  *   pending_payment ─pay─▶ paid ─fulfil─▶ fulfilled ─ship─▶ shipped ─deliver─▶ delivered
- *         │                 │                 │              │                   │
- *       cancel/expire     cancel            refund         refund              refund
- *         ▼                 ▼                 ▼              ▼                   ▼
- *     cancelled ──────▶ refunded (late payment with no stock)     refunded
+ *         │   │             │                 │              │                   │
+ *         │ review        cancel            refund         refund              refund
+ *         │   ▼             ▼                 ▼              ▼                   ▼
+ *         │ payment_review ─accept─▶ paid     refunded       refunded            refunded
+ *         │   └─refund─▶ refunded
+ *       cancel/expire
+ *         ▼
+ *     cancelled ──────▶ refunded (late payment with no stock)
  *         └─pay (late payment, stock re-reserved)─▶ paid
+ *
+ * `payment_review`: a payment arrived whose provider, payment id, amount or
+ * currency differs from the order's; nothing is committed or shipped until an
+ * admin accepts it (stock committed, paid) or refunds it.
  */
-export const ORDER_STATUSES = ["pending_payment", "paid", "fulfilled", "shipped", "delivered", "cancelled", "refunded"] as const;
+export const ORDER_STATUSES = [
+	"pending_payment",
+	"payment_review",
+	"paid",
+	"fulfilled",
+	"shipped",
+	"delivered",
+	"cancelled",
+	"refunded",
+] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-export type OrderAction = "pay" | "cancel" | "expire" | "fulfil" | "ship" | "deliver" | "refund";
+export type OrderAction = "pay" | "review" | "accept" | "cancel" | "expire" | "fulfil" | "ship" | "deliver" | "refund";
 
 const TRANSITIONS: Record<OrderAction, Partial<Record<OrderStatus, OrderStatus>>> = {
 	// A payment that lands after the order was cancelled revives it when stock can be re-reserved.
 	pay: { pending_payment: "paid", cancelled: "paid" },
+	// A payment that does not match the order's (amount, currency, provider or its id) waits for an admin.
+	review: { pending_payment: "payment_review" },
+	// An admin accepts the reviewed payment: the stock is committed and the order is paid.
+	accept: { payment_review: "paid" },
 	// Customers and admins cancel while unpaid, or paid and not yet fulfilled (the payment is refunded).
 	cancel: { pending_payment: "cancelled", paid: "cancelled" },
 	// The reservation ran out before the payment arrived.
@@ -29,6 +50,7 @@ const TRANSITIONS: Record<OrderAction, Partial<Record<OrderStatus, OrderStatus>>
 	// A refund of a captured payment; from `pending_payment` or `cancelled` when the payment arrived after the stock was gone.
 	refund: {
 		pending_payment: "refunded",
+		payment_review: "refunded",
 		paid: "refunded",
 		fulfilled: "refunded",
 		shipped: "refunded",

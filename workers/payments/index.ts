@@ -16,7 +16,16 @@ export interface PaymentConfig {
 	 * holding a confirm link mark an order paid without paying.
 	 */
 	appEnv?: string;
+	/**
+	 * STRIPE_API_BASE: where the Stripe adapter sends its calls (Stripe itself
+	 * by default; a local stand-in in the tests). Refused in production, since
+	 * the secret key goes wherever this points.
+	 */
+	stripeApiBase?: string;
 }
+
+/** Stripe's API, where the adapter's calls go unless STRIPE_API_BASE says otherwise. */
+export const STRIPE_API = "https://api.stripe.com";
 
 /**
  * The provider named by the configuration. Throws PaymentConfigurationError,
@@ -25,11 +34,17 @@ export interface PaymentConfig {
  */
 export function paymentProvider(config: PaymentConfig): PaymentProvider {
 	switch (config.provider) {
-		case "stripe":
+		case "stripe": {
+			const apiBase = config.stripeApiBase || STRIPE_API;
+			if (apiBase !== STRIPE_API && config.appEnv === "production") {
+				throw new PaymentConfigurationError(`STRIPE_API_BASE must be ${STRIPE_API} in production`);
+			}
 			return createStripeProvider({
 				secretKey: required(config.stripeSecretKey, "STRIPE_SECRET_KEY"),
 				webhookSecret: required(config.stripeWebhookSecret, "STRIPE_WEBHOOK_SECRET"),
+				apiBase,
 			});
+		}
 		case "test":
 			if (config.appEnv === "production") throw new PaymentConfigurationError('PAYMENT_PROVIDER "test" is not allowed in production');
 			return createTestProvider({ webhookSecret: required(config.testWebhookSecret, "TEST_PAYMENT_WEBHOOK_SECRET") });

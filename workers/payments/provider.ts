@@ -61,6 +61,26 @@ export interface PaymentEvent {
 	refundId?: string;
 }
 
+/** A window of succeeded payments to list, and where in it a page starts. */
+export interface SucceededPaymentsQuery {
+	/** Payments that succeeded at or after this instant, ms since the epoch. */
+	since: number;
+	/** …and at or before this one. */
+	until: number;
+	/** `nextCursor` of the previous page; absent for the first (newest) page. */
+	cursor?: string | undefined;
+	/** Page size, 1 to 100. */
+	limit?: number | undefined;
+}
+
+/** One page of succeeded payments, newest first, as the provider lists them. */
+export interface SucceededPaymentsPage {
+	/** Each one as the webhook for it reports it (`payment.succeeded`, the same event id). */
+	events: PaymentEvent[];
+	/** Where the next, older, page starts; null on the last page. */
+	nextCursor: string | null;
+}
+
 export interface RefundResult {
 	refundId: string;
 	status: "pending" | "succeeded" | "failed";
@@ -80,12 +100,28 @@ export interface PaymentProvider {
 	 */
 	refund(providerPaymentId: string, amount: number, idempotencyKey: string, orderId?: string): Promise<RefundResult>;
 	/**
+	 * Cancels a payment that has not succeeded, so it can never be paid (an
+	 * unpaid order was cancelled or expired). Idempotent per `idempotencyKey`.
+	 * `not_cancelable` when the provider says it is past that (succeeded, or
+	 * canceled already): a success then arrives as an event and is refunded.
+	 */
+	cancelPayment(providerPaymentId: string, idempotencyKey: string): Promise<"canceled" | "not_cancelable">;
+	/**
 	 * Verifies the signature on the raw body and returns the normalised event,
 	 * or null for an event type we ignore. Throws WebhookSignatureError when
 	 * the signature is missing, malformed, wrong or outside the tolerance, and
 	 * WebhookPayloadError when a correctly signed body is not an event we can read.
 	 */
 	parseWebhook(rawBody: string, headers: Headers, nowMs?: number): Promise<PaymentEvent | null>;
+	/**
+	 * The payments that succeeded in a window, from the provider's own record,
+	 * one page at a time: what reconciliation compares our orders with. Each
+	 * event is normalised by the same code as its webhook, so both paths
+	 * report one payment identically. Throws PaymentProviderError when the
+	 * provider cannot be asked now, WebhookPayloadError when it lists an
+	 * event we cannot read.
+	 */
+	listSucceededPayments(query: SucceededPaymentsQuery): Promise<SucceededPaymentsPage>;
 }
 
 export type WebhookSignatureFailure = "missing" | "malformed" | "mismatch" | "timestamp";

@@ -1,9 +1,11 @@
 /**
- * Stripe over plain fetch: PaymentIntents, refunds and webhook events. The
- * SDK is not used at run time; it would add its whole resource tree to the
- * bundle for three calls. Requests are form-encoded as the SDK encodes them
- * (`metadata[order_id]=…`), responses read as the JSON shapes of the API
- * version pinned below (node_modules/stripe/esm/resources/*.d.ts describe them).
+ * Stripe over plain fetch: PaymentIntents, refunds, webhook events and the
+ * Events list. The SDK is not used at run time; it would add its whole
+ * resource tree to the bundle for four calls. Parameters are form-encoded as
+ * the SDK encodes them (`metadata[order_id]=…`, `created[gte]=…`), in the body
+ * of a POST and the query of a GET; responses are read as the JSON shapes of
+ * the API version pinned below (node_modules/stripe/esm/resources/*.d.ts
+ * describe them).
  */
 import {
 	assertPaymentInput,
@@ -16,6 +18,8 @@ import {
 	PaymentProviderError,
 	type PaymentProviderErrorKind,
 	type RefundResult,
+	type SucceededPaymentsPage,
+	type SucceededPaymentsQuery,
 	WebhookPayloadError,
 } from "./provider.ts";
 import { verifySignature } from "./signature.ts";
@@ -31,7 +35,10 @@ import { verifySignature } from "./signature.ts";
 export const STRIPE_API_VERSION = "2026-10-28.endive";
 
 export interface StripeProviderOptions {
-	/** `sk_…` or a restricted `rk_…` key with write access to PaymentIntents and Refunds. */
+	/**
+	 * `sk_…`, or a restricted `rk_…` key with write access to PaymentIntents
+	 * and Refunds and read access to Events (reconciliation lists them).
+	 */
 	secretKey: string;
 	/** The webhook endpoint's signing secret, `whsec_…`. */
 	webhookSecret: string;
@@ -70,6 +77,13 @@ interface StripeRefund {
 	metadata: Record<string, string> | null;
 }
 
+/** A page of a Stripe list (Stripe.ApiList). */
+interface StripeList {
+	object: "list";
+	data: unknown[];
+	has_more: boolean;
+}
+
 interface StripeErrorBody {
 	error?: { type?: string; code?: string; decline_code?: string; message?: string };
 }
@@ -83,19 +97,29 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
 	// Looked up per call, not captured, so the runtime's fetch is always the one used.
 	const fetchImpl: typeof fetch = options.fetch ?? ((input, init) => fetch(input, init));
 
-	async function post(path: string, params: Record<string, FormValue>, idempotencyKey: string): Promise<Record<string, unknown>> {
+	/**
+	 * One API call. A POST carries its parameters as a form body and an
+	 * Idempotency-Key; a GET, which changes nothing, carries them in the query.
+	 */
+	async function request(
+		method: "GET" | "POST",
+		path: string,
+		params: Record<string, FormValue>,
+		idempotencyKey?: string,
+	): Promise<Record<string, unknown>> {
 		let response: Response;
 		let text: string;
+		const encoded = formEncode(params);
 		try {
-			response = await fetchImpl(`${apiBase}${path}`, {
-				method: "POST",
+			response = await fetchImpl(method === "GET" && encoded ? `${apiBase}${path}?${encoded}` : `${apiBase}${path}`, {
+				method,
 				headers: {
 					authorization: `Bearer ${secretKey}`,
-					"content-type": "application/x-www-form-urlencoded",
-					"idempotency-key": idempotencyKey,
+					...(method === "POST" ? { "content-type": "application/x-www-form-urlencoded" } : {}),
+					...(idempotencyKey ? { "idempotency-key": idempotencyKey } : {}),
 					"stripe-version": STRIPE_API_VERSION,
 				},
-				body: formEncode(params),
+				...(method === "POST" ? { body: encoded } : {}),
 				// Covers the body too: a response that stalls mid-stream is also cut off.
 				signal: AbortSignal.timeout(timeoutMs),
 			});
@@ -127,7 +151,8 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
 
 		async createPayment(input: CreatePaymentInput): Promise<CreatedPayment> {
 			assertPaymentInput(input);
-			const intent = (await post(
+			const intent = (await request(
+				"POST",
 				"/v1/payment_intents",
 				{
 					amount: input.amount,
@@ -152,7 +177,8 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
 			if (!Number.isSafeInteger(amount) || amount <= 0) {
 				throw new PaymentProviderError("refund amount must be a positive integer in minor units", "rejected", undefined, "invalid_amount");
 			}
-			const refund = (await post(
+			const refund = (await request(
+				"POST",
 				"/v1/refunds",
 				{ payment_intent: providerPaymentId, amount, metadata: orderId ? { order_id: orderId } : undefined },
 				idempotencyKey,
@@ -161,9 +187,56 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
 			return { refundId: refund.id, status: refundStatus(refund.status) };
 		},
 
+		/**
+		 * `POST /v1/payment_intents/{id}/cancel` with `cancellation_reason=abandoned`.
+		 * Stripe refuses a PaymentIntent that succeeded or was canceled already with
+		 * 400 `payment_intent_unexpected_state`: not cancelable, which is no fault.
+		 */
+		async cancelPayment(providerPaymentId: string, idempotencyKey: string): Promise<"canceled" | "not_cancelable"> {
+			if (!/^pi_[A-Za-z0-9_]+$/.test(providerPaymentId)) {
+				throw new PaymentProviderError("not a PaymentIntent id", "rejected", undefined, "invalid_payment_id");
+			}
+			try {
+				await request("POST", `/v1/payment_intents/${providerPaymentId}/cancel`, { cancellation_reason: "abandoned" }, idempotencyKey);
+				return "canceled";
+			} catch (err) {
+				if (err instanceof PaymentProviderError && err.code === "payment_intent_unexpected_state") return "not_cancelable";
+				throw err;
+			}
+		},
+
 		async parseWebhook(rawBody: string, headers: Headers, nowMs?: number): Promise<PaymentEvent | null> {
 			await verifySignature(rawBody, headers.get("stripe-signature"), webhookSecret, nowMs === undefined ? {} : { nowMs });
 			return mapStripeEvent(rawBody);
+		},
+
+		/**
+		 * `GET /v1/events?type=payment_intent.succeeded&created[gte]=…&created[lte]=…`,
+		 * newest first, paged with `starting_after` (the last event id of the
+		 * previous page) while `has_more`. Stripe lists events of the last 30
+		 * days, each rendered in the API version of its creation, like the
+		 * webhook that carried it; the fields read here are the same in all of them.
+		 */
+		async listSucceededPayments({ since, until, cursor, limit = 100 }: SucceededPaymentsQuery): Promise<SucceededPaymentsPage> {
+			if (!Number.isSafeInteger(limit) || limit < 1 || limit > 100) throw new RangeError("limit must be between 1 and 100");
+			const page = (await request("GET", "/v1/events", {
+				type: "payment_intent.succeeded",
+				// Stripe's `created` is whole seconds: rounding both ends outwards keeps every payment of the window.
+				created: { gte: Math.floor(since / 1000), lte: Math.ceil(until / 1000) },
+				limit,
+				starting_after: cursor,
+			})) as unknown as StripeList;
+			if (page.object !== "list" || !Array.isArray(page.data) || typeof page.has_more !== "boolean") {
+				throw new PaymentProviderError("Stripe answered the events list with something that is not a list", "unavailable");
+			}
+			const events: PaymentEvent[] = [];
+			for (const item of page.data) {
+				if (typeof item !== "object" || item === null) throw new WebhookPayloadError("Stripe listed an event that is not an object");
+				const event = mapStripeEventObject(item as Record<string, unknown>);
+				if (event) events.push(event);
+			}
+			const last = page.data.at(-1) as { id?: unknown } | undefined;
+			return { events, nextCursor: page.has_more && typeof last?.id === "string" ? last.id : null };
 		},
 	};
 }
@@ -178,6 +251,14 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
 export function mapStripeEvent(rawBody: string): PaymentEvent | null {
 	const event = parseJsonObject(rawBody);
 	if (!event) throw new WebhookPayloadError("Stripe webhook body is not a JSON object");
+	return mapStripeEventObject(event);
+}
+
+/**
+ * One Stripe Event object → ours: what a webhook body holds, and what each
+ * item of the Events list is, so both report a payment the same way.
+ */
+export function mapStripeEventObject(event: Record<string, unknown>): PaymentEvent | null {
 	const id = field(event, "id", "string");
 	const type = field(event, "type", "string");
 	const created = field(event, "created", "number");

@@ -9,6 +9,14 @@
  * Webhooks are signed with Stripe's scheme (signature.ts) under their own
  * header, `Test-Signature`, so a log or a proxy never mistakes one for a real
  * Stripe delivery. The body is the normalised PaymentEvent as JSON.
+ *
+ * Like Stripe, it keeps its own record of the payments that succeeded, so
+ * reconciliation can ask it: `settle` writes each `payment.succeeded` event
+ * to a ledger (test-ledger.ts keeps it in Postgres) before signing it, and
+ * `listSucceededPayments` reads them back through the webhook's normaliser.
+ * Its account is its webhook secret: payment ids are HMACs under it, so a
+ * provider lists only the payments whose ids it derived itself, as a Stripe
+ * key lists only its own account's events.
  */
 import { newId } from "../domain/ids.ts";
 import {
@@ -22,6 +30,8 @@ import {
 	type PaymentProvider,
 	PaymentProviderError,
 	type RefundResult,
+	type SucceededPaymentsPage,
+	type SucceededPaymentsQuery,
 	WebhookPayloadError,
 } from "./provider.ts";
 import { signPayload, verifySignature } from "./signature.ts";
@@ -45,16 +55,43 @@ export interface TestWebhook {
 	headers: Record<string, string>;
 }
 
+/**
+ * Where the test provider keeps the payments it confirmed, its stand-in for
+ * Stripe's own records. Entries are stored as their webhook bodies' events.
+ */
+export interface TestPaymentLedger {
+	/** Keeps a `payment.succeeded` event; the same event id twice is kept once. */
+	record(event: PaymentEvent): Promise<void>;
+	/**
+	 * Stored events of the window, newest first, `limit` at most, and the
+	 * cursor of the next page (the last entry's event id) when more remain.
+	 */
+	list(query: SucceededPaymentsQuery): Promise<{ entries: unknown[]; nextCursor: string | null }>;
+}
+
 export interface TestPaymentProvider extends PaymentProvider {
 	readonly name: "test";
-	/** A signed webhook delivery for `event`, timestamped `nowMs`. */
+	/** A signed webhook delivery for `event`, timestamped `nowMs`. Records nothing: tests forge deliveries with it. */
 	buildWebhook(event: TestWebhookInput, nowMs?: number): Promise<TestWebhook>;
+	/**
+	 * The shopper's payment as the confirm step simulates it: a succeeded
+	 * payment is written to the ledger first (the provider has the money
+	 * whatever happens to the webhook), then its signed webhook is returned
+	 * for delivery. Needs the ledger for `payment.succeeded`.
+	 */
+	settle(event: TestWebhookInput, nowMs?: number): Promise<TestWebhook>;
 }
 
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 const encoder = new TextEncoder();
 
-export function createTestProvider({ webhookSecret }: { webhookSecret: string }): TestPaymentProvider {
+export interface TestProviderOptions {
+	webhookSecret: string;
+	/** Needed by `settle` for succeeded payments and by `listSucceededPayments`. */
+	ledger?: TestPaymentLedger | undefined;
+}
+
+export function createTestProvider({ webhookSecret, ledger }: TestProviderOptions): TestPaymentProvider {
 	if (!webhookSecret) throw new PaymentConfigurationError("the test provider needs a webhook secret");
 	let key: Promise<CryptoKey> | undefined;
 
@@ -72,12 +109,42 @@ export function createTestProvider({ webhookSecret }: { webhookSecret: string })
 		return `${prefix}_${out}`;
 	}
 
+	const paymentIdOf = (orderId: string) => derive("tpi", "payment", orderId);
+
+	function requireLedger(): TestPaymentLedger {
+		if (!ledger) throw new PaymentConfigurationError("the test provider keeps and lists payments only with a ledger");
+		return ledger;
+	}
+
+	function eventOf(input: TestWebhookInput, nowMs: number): PaymentEvent {
+		const event: PaymentEvent = {
+			id: input.id ?? newId("tevt"),
+			type: input.type,
+			provider: "test",
+			providerPaymentId: input.providerPaymentId,
+			orderId: input.orderId,
+			amount: input.amount,
+			currency: input.currency,
+			occurredAt: nowMs,
+			...(input.refundId ? { refundId: input.refundId } : {}),
+		};
+		// Refuse to sign or keep what parseWebhook would refuse to read.
+		assertTestEvent(event);
+		return event;
+	}
+
+	async function sign(event: PaymentEvent, nowMs: number): Promise<TestWebhook> {
+		const body = JSON.stringify(event);
+		const signature = await signPayload(body, webhookSecret, Math.floor(nowMs / 1000));
+		return { body, headers: { "content-type": "application/json", [TEST_SIGNATURE_HEADER]: signature } };
+	}
+
 	return {
 		name: "test",
 
 		async createPayment(input: CreatePaymentInput): Promise<CreatedPayment> {
 			assertPaymentInput(input);
-			const providerPaymentId = await derive("tpi", "payment", input.orderId);
+			const providerPaymentId = await paymentIdOf(input.orderId);
 			const secret = (await derive("secret", "client_secret", providerPaymentId)).slice("secret_".length);
 			return { provider: "test", providerPaymentId, status: "requires_action", clientSecret: `${providerPaymentId}_secret_${secret}` };
 		},
@@ -92,28 +159,40 @@ export function createTestProvider({ webhookSecret }: { webhookSecret: string })
 			return { refundId: await derive("tre", "refund", idempotencyKey), status: "succeeded" };
 		},
 
+		/** Nothing to stop here: the test provider pays only when its confirm step is sent, which it may still simulate. */
+		async cancelPayment(providerPaymentId: string): Promise<"canceled" | "not_cancelable"> {
+			if (!providerPaymentId.startsWith("tpi_")) {
+				throw new PaymentProviderError(`no test payment ${providerPaymentId}`, "rejected", 404, "resource_missing");
+			}
+			return "canceled";
+		},
+
 		async parseWebhook(rawBody: string, headers: Headers, nowMs?: number): Promise<PaymentEvent | null> {
 			await verifySignature(rawBody, headers.get(TEST_SIGNATURE_HEADER), webhookSecret, nowMs === undefined ? {} : { nowMs });
 			return readTestEvent(rawBody);
 		},
 
 		async buildWebhook(input: TestWebhookInput, nowMs = Date.now()): Promise<TestWebhook> {
-			const event: PaymentEvent = {
-				id: input.id ?? newId("tevt"),
-				type: input.type,
-				provider: "test",
-				providerPaymentId: input.providerPaymentId,
-				orderId: input.orderId,
-				amount: input.amount,
-				currency: input.currency,
-				occurredAt: nowMs,
-				...(input.refundId ? { refundId: input.refundId } : {}),
-			};
-			// Refuse to sign what parseWebhook would refuse to read.
-			assertTestEvent(event);
-			const body = JSON.stringify(event);
-			const signature = await signPayload(body, webhookSecret, Math.floor(nowMs / 1000));
-			return { body, headers: { "content-type": "application/json", [TEST_SIGNATURE_HEADER]: signature } };
+			return sign(eventOf(input, nowMs), nowMs);
+		},
+
+		async settle(input: TestWebhookInput, nowMs = Date.now()): Promise<TestWebhook> {
+			const event = eventOf(input, nowMs);
+			if (event.type === "payment.succeeded") await requireLedger().record(event);
+			return sign(event, nowMs);
+		},
+
+		async listSucceededPayments(query: SucceededPaymentsQuery): Promise<SucceededPaymentsPage> {
+			const { entries, nextCursor } = await requireLedger().list(query);
+			const events: PaymentEvent[] = [];
+			for (const entry of entries) {
+				const event = readTestEventObject(entry);
+				if (event?.type !== "payment.succeeded" || !event.orderId) continue;
+				// Another secret's payments share the table (tests, several dev setups), not this account.
+				if ((await paymentIdOf(event.orderId)) !== event.providerPaymentId) continue;
+				events.push(event);
+			}
+			return { events, nextCursor };
 		},
 	};
 }
@@ -126,6 +205,11 @@ function readTestEvent(rawBody: string): PaymentEvent | null {
 	} catch {
 		throw new WebhookPayloadError("test webhook body is not JSON");
 	}
+	return readTestEventObject(value);
+}
+
+/** An event object of this provider (a webhook body's, or a ledger entry) → its event, or null for a type we do not handle. */
+function readTestEventObject(value: unknown): PaymentEvent | null {
 	if (typeof value !== "object" || value === null) throw new WebhookPayloadError("test webhook body is not an object");
 	if (!PAYMENT_EVENT_TYPES.includes((value as { type?: unknown }).type as PaymentEventType)) return null;
 	assertTestEvent(value);

@@ -1,5 +1,5 @@
 import { and, count, desc, eq, isNotNull, isNull, lt, sql } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
+import { type Db, isDatabaseUnavailable } from "../db/client.ts";
 import { deadLetters } from "../db/schema.ts";
 import { DomainError, notFound } from "../domain/errors.ts";
 
@@ -7,7 +7,12 @@ import { DomainError, notFound } from "../domain/errors.ts";
  * Records messages a queue gave up on, once per (queue, message id), so that
  * an admin can see and replay them. A redelivered dead letter is a no-op.
  */
-export async function recordDeadLetters(db: Db, queue: string, messages: readonly Message<unknown>[]): Promise<void> {
+export async function recordDeadLetters(
+	db: Db,
+	queue: string,
+	messages: readonly Message<unknown>[],
+	bodyOf: (message: Message<unknown>) => unknown = (message) => message.body ?? null,
+): Promise<void> {
 	if (messages.length === 0) return;
 	await db
 		.insert(deadLetters)
@@ -15,11 +20,61 @@ export async function recordDeadLetters(db: Db, queue: string, messages: readonl
 			messages.map((message) => ({
 				queue,
 				messageId: message.id,
-				body: (message.body ?? null) as unknown,
+				body: bodyOf(message),
 				attempts: message.attempts,
 			})),
 		)
 		.onConflictDoNothing({ target: [deadLetters.queue, deadLetters.messageId] });
+}
+
+/** What `storeDeadLetters` could not store, and the first error that stopped it. */
+export interface DeadLetterStoreOutcome {
+	unstored: Message<unknown>[];
+	error?: unknown;
+}
+
+/**
+ * Stores a dead-letter batch and answers the messages it could not store,
+ * which the caller must not ack. One statement for the batch; when Postgres
+ * refuses it for a reason other than an outage (a body jsonb cannot hold,
+ * such as a string with a NUL character, or a value JSON cannot encode),
+ * each message is stored on its own, and a body refused again is kept as
+ * its JSON text (`{ unstorable_body }`), so no message holds back its
+ * neighbours or is retried until the platform drops it.
+ */
+export async function storeDeadLetters(db: Db, queue: string, messages: readonly Message<unknown>[]): Promise<DeadLetterStoreOutcome> {
+	try {
+		await recordDeadLetters(db, queue, messages);
+		return { unstored: [] };
+	} catch (err) {
+		if (isDatabaseUnavailable(err)) return { unstored: [...messages], error: err };
+	}
+	const outcome: DeadLetterStoreOutcome = { unstored: [] };
+	for (const [index, message] of messages.entries()) {
+		try {
+			await recordDeadLetters(db, queue, [message]);
+			continue;
+		} catch (err) {
+			if (isDatabaseUnavailable(err)) return { unstored: [...outcome.unstored, ...messages.slice(index)], error: err };
+		}
+		try {
+			await recordDeadLetters(db, queue, [message], (m) => ({ unstorable_body: bodyText(m.body) }));
+		} catch (err) {
+			if (isDatabaseUnavailable(err)) return { unstored: [...outcome.unstored, ...messages.slice(index)], error: err };
+			outcome.unstored.push(message);
+			outcome.error ??= err;
+		}
+	}
+	return outcome;
+}
+
+/** A body as JSON text, which escapes what jsonb refuses; bigints as decimal strings; "[unserializable]" for cycles. */
+function bodyText(body: unknown): string {
+	try {
+		return JSON.stringify(body ?? null, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value)) ?? "null";
+	} catch {
+		return "[unserializable]";
+	}
 }
 
 type DeadLetterRow = typeof deadLetters.$inferSelect;

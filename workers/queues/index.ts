@@ -2,9 +2,9 @@ import { Database } from "../db/client.ts";
 import { inventoryEvents } from "../inventory/ledger.ts";
 import { notificationEvents } from "../notifications/consumer.ts";
 import { orderEvents } from "../orders/events.ts";
-import { recordDeadLetters } from "./dead-letters.ts";
+import { storeDeadLetters } from "./dead-letters.ts";
 import { type BatchStep, type Envelope, EnvelopeSchema, type EventContext, type EventRoute, type EventRoutes } from "./envelope.ts";
-import { retryDelaySeconds } from "./retry.ts";
+import { deadLetterRetryDelaySeconds, retryDelaySeconds } from "./retry.ts";
 
 export type QueueRole = "orders" | "notifications" | "dead-letter";
 
@@ -99,13 +99,7 @@ export async function consumeQueueBatch(batch: MessageBatch<unknown>, env: Env, 
 	const db = new Database(env);
 	try {
 		if (role === "dead-letter") {
-			try {
-				await recordDeadLetters(db.primary, batch.queue.replace(/-dlq$/, ""), batch.messages);
-				batch.ackAll();
-			} catch {
-				log({ level: "error", queue: batch.queue, outcome: "dead_letter_store_failed", count: batch.messages.length });
-				batch.retryAll({ delaySeconds: retryDelaySeconds(batch.messages[0]?.attempts ?? 1) });
-			}
+			await drainDeadLetters(batch, db);
 			return;
 		}
 		const routes = role ? registry[role] : undefined;
@@ -135,6 +129,56 @@ export async function consumeQueueBatch(batch: MessageBatch<unknown>, env: Env, 
 	} finally {
 		ctx.waitUntil(db.close());
 	}
+}
+
+/**
+ * The dead-letter consumer: stores every message for admins and acks only
+ * what Postgres holds. The rest is retried with the dead-letter backoff,
+ * for as many attempts as the consumer's max_retries allows (the platform's
+ * 100), and every failure logs an alert-level line with counts and the
+ * error's name, never a body (bodies carry e-mail addresses and order data).
+ */
+async function drainDeadLetters(batch: MessageBatch<unknown>, db: Database): Promise<void> {
+	const { unstored, error } = await storeDeadLetters(db.primary, batch.queue.replace(/-dlq$/, ""), batch.messages);
+	if (unstored.length === 0) {
+		batch.ackAll();
+		return;
+	}
+	const attempts = Math.max(...unstored.map((message) => message.attempts));
+	const delaySeconds = deadLetterRetryDelaySeconds(attempts);
+	if (unstored.length === batch.messages.length) {
+		batch.retryAll({ delaySeconds });
+	} else {
+		const failed = new Set(unstored);
+		for (const message of batch.messages) {
+			if (failed.has(message)) message.retry({ delaySeconds });
+			else message.ack();
+		}
+	}
+	console.log(
+		JSON.stringify({
+			level: "error",
+			msg: "dead_letter_store_failed",
+			queue: batch.queue,
+			count: batch.messages.length,
+			stored: batch.messages.length - unstored.length,
+			unstored: unstored.length,
+			max_attempts: attempts,
+			delay_s: delaySeconds,
+			error_name: error instanceof Error ? error.name : typeof error,
+			error_code: sqlState(error),
+		}),
+	);
+}
+
+/** The SQLSTATE of a Postgres error, however the driver wraps it: tells an outage from a refused value without logging the message, which may quote the value. */
+function sqlState(err: unknown): string | null {
+	for (let current = err, depth = 0; current && depth < 5; depth++) {
+		const code = (current as { code?: unknown }).code;
+		if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+		current = (current as { cause?: unknown }).cause;
+	}
+	return null;
 }
 
 /** Runs each batch step once over its deliveries; answers the deliveries that may go on to their per-event handler. */

@@ -5,8 +5,9 @@ export const assets = {
 	"logo.svg": "/assets/logo.6269d6ce0e.svg",
 	"admin.js": "/assets/admin.94b9481898.js",
 	"app.js": "/assets/app.847a4c75ff.js",
+	"stripe-payment.js": "/assets/stripe-payment.a96a480896.js",
 	"admin.css": "/assets/admin.570eff5e4d.css",
-	"app.css": "/assets/app.d0581e0afc.css"
+	"app.css": "/assets/app.ca7a4bb160.css"
 } as const;
 
 export type AssetName = keyof typeof assets;

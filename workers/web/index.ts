@@ -1,5 +1,6 @@
 import { createRouter } from "../api/app.ts";
 import { adminRouter } from "./admin/index.ts";
+import { PAGE_CSP } from "./csp.ts";
 import { PERSONAL_PAGE_CACHE } from "./layout.tsx";
 import { accountPage, register, registerPage, savePreferences, signin, signinPage, signout } from "./pages/account.tsx";
 import { addToCart, cartPage, removeLine, updateLine } from "./pages/cart.tsx";
@@ -34,12 +35,9 @@ web.use("*", async (c, next) => {
 	if (API_PATH.test(c.req.path)) return;
 	// Whatever a page did not mark cacheable (redirects after a form, refusals) is personal.
 	if (!c.res.headers.has("cache-control")) c.res.headers.set("cache-control", PERSONAL_PAGE_CACHE);
-	// Pages only ever load our own CSS, script, images and live-stock socket.
-	if (c.res.headers.get("content-type")?.startsWith("text/html")) {
-		c.res.headers.set(
-			"content-security-policy",
-			"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'",
-		);
+	// Pages only ever load our own CSS, script, images and live-stock socket; the Stripe pay page sets its own (csp.ts).
+	if (c.res.headers.get("content-type")?.startsWith("text/html") && !c.res.headers.has("content-security-policy")) {
+		c.res.headers.set("content-security-policy", PAGE_CSP);
 	}
 });
 web.use("*", htmlNotFound({ skip: (path) => API_PATH.test(path) }));

@@ -19,6 +19,12 @@ export interface LayoutProps {
 	description?: string;
 	/** Reload the page after this many seconds (an order waiting for its payment to be confirmed). */
 	refresh?: number | undefined;
+	/**
+	 * Scripts this page needs besides app.js, run in this order after it
+	 * (deferred). One from another origin needs the page's CSP to allow it
+	 * (csp.ts): only the Stripe pay page has one.
+	 */
+	scripts?: readonly string[];
 	children?: Child;
 }
 
@@ -42,7 +48,7 @@ export function money(amount: number, currency: string): string {
  * The storefront's page frame: skip link, header with search, account and
  * cart, the category bar, and the footer. One stylesheet and one deferred
  * script, both from Workers static assets under hashed names; nothing from
- * other origins.
+ * other origins, except Stripe.js on the Stripe pay page.
  */
 export const Layout: FC<LayoutProps> = ({
 	title,
@@ -53,6 +59,7 @@ export const Layout: FC<LayoutProps> = ({
 	current,
 	description,
 	refresh,
+	scripts = [],
 	children,
 }) => (
 	<html lang="en">
@@ -67,6 +74,9 @@ export const Layout: FC<LayoutProps> = ({
 			<link rel="icon" href={assets["favicon.svg"]} type="image/svg+xml" />
 			<link rel="stylesheet" href={assets["app.css"]} />
 			<script src={assets["app.js"]} defer />
+			{scripts.map((src) => (
+				<script src={src} defer />
+			))}
 		</head>
 		<body>
 			<a class="skip-link" href="#main">

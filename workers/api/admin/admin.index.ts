@@ -7,6 +7,8 @@ import { adminOrdersRouter } from "../orders/orders.index.ts";
 import { listDeadLettersHandler, replayDeadLetterHandler } from "./dead-letters.handlers.ts";
 import { listDeadLetters, replayDeadLetter } from "./dead-letters.routes.ts";
 import { adminProductsRouter } from "./products.index.ts";
+import { listReconciliationRunsHandler } from "./reconciliation.handlers.ts";
+import { listReconciliationRuns } from "./reconciliation.routes.ts";
 
 const admin = createRouter();
 // One guard for every admin route, present and future.
@@ -15,6 +17,7 @@ admin.use("/admin/*", requireAdmin());
 export const adminRouter = admin
 	.openapi(listDeadLetters, listDeadLettersHandler)
 	.openapi(replayDeadLetter, replayDeadLetterHandler)
+	.openapi(listReconciliationRuns, listReconciliationRunsHandler)
 	.route("/", adminProductsRouter)
 	.route("/", adminMediaRouter)
 	.route("/", adminInventoryRouter)

@@ -8,6 +8,7 @@ import { orders, payments } from "../../db/schema.ts";
 import { notFound } from "../../domain/errors.ts";
 import { requestHashOf, requireIdempotencyKey } from "../../idempotency/store.ts";
 import {
+	acceptPayment,
 	fulfilOrder,
 	listOrdersForAdmin,
 	orderNotFound,
@@ -24,6 +25,7 @@ import { PaymentProviderError } from "../../payments/provider.ts";
 import { domainProblem } from "../lib/problem.ts";
 import type { AppEnv } from "../types.ts";
 import type {
+	acceptPaymentRoute,
 	adminListOrders,
 	cancelOrder,
 	checkoutRoute,
@@ -139,7 +141,7 @@ export const paymentWebhookHandler: RouteHandler<typeof paymentWebhook, AppEnv> 
 /** The test provider's "pay" button: a correctly signed webhook for the outcome, through the same path as a real one. */
 export const confirmTestPaymentHandler: RouteHandler<typeof confirmTestPayment, AppEnv> = async (c) => {
 	const { id } = c.req.valid("param");
-	const { outcome } = c.req.valid("json");
+	const { outcome, amount, currency } = c.req.valid("json");
 	const missing = notFound("No such test payment.");
 	if (c.env.PAYMENT_PROVIDER !== "test") throw missing;
 	const [payment] = await c
@@ -148,7 +150,7 @@ export const confirmTestPaymentHandler: RouteHandler<typeof confirmTestPayment, 
 		.from(payments)
 		.where(and(eq(payments.provider, "test"), eq(payments.providerPaymentId, id)));
 	if (!payment) throw missing;
-	return c.json(await sendTestPaymentEvent(c.env, payment, id, outcome), 202);
+	return c.json(await sendTestPaymentEvent(c.env, payment, id, outcome, { amount, currency }), 202);
 };
 
 export const adminListOrdersHandler: RouteHandler<typeof adminListOrders, AppEnv> = async (c) => {
@@ -175,6 +177,11 @@ export const shipOrderHandler: RouteHandler<typeof shipOrderRoute, AppEnv> = asy
 		trackingNumber: body.tracking_number,
 		carrier: body.carrier,
 	});
+	return c.json(order, 200, noStore);
+};
+
+export const acceptPaymentHandler: RouteHandler<typeof acceptPaymentRoute, AppEnv> = async (c) => {
+	const order = await acceptPayment(c.env, c.get("database").primary, c.req.valid("param").id, c.get("auth").userId);
 	return c.json(order, 200, noStore);
 };
 

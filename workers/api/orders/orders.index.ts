@@ -3,6 +3,7 @@ import { createRouter } from "../app.ts";
 import { requireUser } from "../middleware/auth.ts";
 import { idempotent } from "../middleware/idempotency.ts";
 import {
+	acceptPaymentHandler,
 	adminListOrdersHandler,
 	cancelOrderHandler,
 	checkoutHandler,
@@ -16,6 +17,7 @@ import {
 	shopperScope,
 } from "./orders.handlers.ts";
 import {
+	acceptPaymentRoute,
 	adminListOrders,
 	cancelOrder,
 	checkoutRoute,
@@ -57,4 +59,5 @@ export const adminOrdersRouter = admin
 	.openapi(adminListOrders, adminListOrdersHandler)
 	.openapi(fulfilOrder, fulfilOrderHandler)
 	.openapi(shipOrder, shipOrderHandler)
+	.openapi(acceptPaymentRoute, acceptPaymentHandler)
 	.openapi(refundOrderRoute, refundOrderHandler);

@@ -165,6 +165,21 @@ export const shipOrder = createRoute({
 	responses: { 200: jsonResponse(OrderSchema, "The order"), ...bodyProblems, ...adminProblems, ...idempotencyProblems },
 });
 
+export const acceptPaymentRoute = createRoute({
+	method: "post",
+	path: "/admin/orders/{id}/accept-payment",
+	tags: adminTags,
+	security: bearerAuth,
+	summary: "payment_review → paid: accept the payment that did not match the order; its stock is committed",
+	request: { params: OrderIdParam, headers: IdempotencyHeader },
+	responses: {
+		200: jsonResponse(OrderSchema, "The order, paid"),
+		400: problemResponse("Missing Idempotency-Key"),
+		...adminProblems,
+		...idempotencyProblems,
+	},
+});
+
 export const refundOrderRoute = createRoute({
 	method: "post",
 	path: "/admin/orders/{id}/refund",

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { CART_ID } from "../../carts/carts.ts";
+import { ORDER_STATUSES } from "../../orders/state.ts";
 import { Money } from "../carts/carts.schemas.ts";
 import { addressFields } from "../me/me.schemas.ts";
 
@@ -28,7 +29,7 @@ export const OrderIdParam = z.object({
 		.openapi({ param: { name: "id", in: "path" }, example: "ord_0123456789abcdefghjk" }),
 });
 
-const OrderStatusSchema = z.enum(["pending_payment", "paid", "fulfilled", "shipped", "delivered", "cancelled", "refunded"]);
+const OrderStatusSchema = z.enum(ORDER_STATUSES);
 
 export const OrderSchema = z
 	.object({
@@ -110,6 +111,16 @@ export const RefundBody = z
 	.openapi("RefundRequest");
 
 export const TestConfirmBody = z
-	.object({ outcome: z.enum(["succeeded", "failed"]) })
+	.object({
+		outcome: z.enum(["succeeded", "failed"]),
+		amount: z.number().int().min(1).max(100_000_000_000).optional().openapi({
+			description: "Minor units the simulated payment brings; defaults to the order's. Another amount puts the order under review.",
+		}),
+		currency: z
+			.string()
+			.regex(/^[A-Z]{3}$/)
+			.optional()
+			.openapi({ description: "ISO-4217 currency of the simulated payment; defaults to the order's." }),
+	})
 	.strict()
 	.openapi("TestPaymentConfirmRequest");

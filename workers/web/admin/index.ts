@@ -9,7 +9,7 @@ import { deadLettersPage, replayAction } from "./pages/dead-letters.tsx";
 import { errorPage } from "./pages/error.tsx";
 import { adjustAction, inventoryPage } from "./pages/inventory.tsx";
 import { notificationPage, notificationsPage } from "./pages/notifications.tsx";
-import { fulfilAction, orderPage, ordersPage, refundAction, shipAction } from "./pages/orders.tsx";
+import { acceptPaymentAction, fulfilAction, orderPage, ordersPage, refundAction, shipAction } from "./pages/orders.tsx";
 import {
 	addVariantAction,
 	archiveVariantAction,
@@ -54,6 +54,7 @@ admin.get("/admin/orders/:id", orderPage);
 admin.post("/admin/orders/:id/fulfil", fulfilAction);
 admin.post("/admin/orders/:id/ship", shipAction);
 admin.post("/admin/orders/:id/refund", refundAction);
+admin.post("/admin/orders/:id/accept-payment", acceptPaymentAction);
 
 admin.get("/admin/dead-letters", deadLettersPage);
 admin.post("/admin/dead-letters/:id/replay", replayAction);

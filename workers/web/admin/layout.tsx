@@ -22,6 +22,7 @@ export { STATUS_TEXT };
 
 const STATUS_TONE: Record<OrderStatus, string> = {
 	pending_payment: "warn",
+	payment_review: "danger",
 	paid: "info",
 	fulfilled: "info",
 	shipped: "ok",

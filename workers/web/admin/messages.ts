@@ -18,6 +18,7 @@ export const NOTICES = {
 	fulfilled: "Order marked fulfilled.",
 	shipped: "Order marked shipped. The customer is being notified.",
 	refunded: "Order refunded. The customer is being notified.",
+	payment_accepted: "Payment accepted: the stock is committed and the order is paid.",
 	replayed: "Dead letter put back on its queue.",
 	endpoint_created: "Webhook endpoint created.",
 	secret_rotated: "Signing secret rotated. The previous secret keeps signing deliveries for 24 hours.",

@@ -9,6 +9,7 @@ import { countryName } from "./countries.ts";
 /** The words shoppers and admins see for each status (the UI contract's exact texts). */
 export const STATUS_TEXT: Record<OrderStatus, string> = {
 	pending_payment: "Awaiting payment",
+	payment_review: "Payment under review",
 	paid: "Paid",
 	fulfilled: "Fulfilled",
 	shipped: "Shipped",
@@ -19,6 +20,7 @@ export const STATUS_TEXT: Record<OrderStatus, string> = {
 
 const STATUS_TONE: Record<OrderStatus, "" | "ok" | "warn" | "danger"> = {
 	pending_payment: "warn",
+	payment_review: "warn",
 	paid: "ok",
 	fulfilled: "ok",
 	shipped: "ok",

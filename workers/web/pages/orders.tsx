@@ -8,10 +8,12 @@ import { DomainError } from "../../domain/errors.ts";
 import { type LoadedOrder, loadOrder, type OrderView, viewOf } from "../../orders/orders.ts";
 import { sendTestPaymentEvent } from "../../orders/payment-webhooks.ts";
 import { paymentsFor } from "../../orders/payments.ts";
+import { assets } from "../assets.ts";
 import { Alert } from "../components/alert.tsx";
 import { formText } from "../components/form.tsx";
 import { AddressBlock, CANCEL_REASON_TEXT, OrderLines, OrderTotals, StatusBadge, shortOrderId } from "../components/order.tsx";
-import { Layout, PERSONAL_PAGE_CACHE } from "../layout.tsx";
+import { STRIPE_JS_URL, STRIPE_PAY_PAGE_CSP } from "../csp.ts";
+import { Layout, money, PERSONAL_PAGE_CACHE } from "../layout.tsx";
 import { clearPaymentSent, findCart, markPaymentSent, paymentSent, readOrderPasses } from "../session.ts";
 import { notFoundPage } from "./errors.tsx";
 
@@ -68,14 +70,43 @@ async function stripeClientSecret(env: Env, order: OrderView): Promise<string | 
 	}
 }
 
+/** What web/scripts/stripe-payment.js needs to draw the Payment Element and confirm the payment. */
+interface StripeCardForm {
+	publishableKey: string;
+	clientSecret: string;
+	/** Where Stripe sends the shopper after confirming (it must be absolute): the order page. */
+	returnUrl: string;
+}
+
+/** The card form for a Stripe order, or undefined when it cannot be shown (no publishable key, or Stripe did not answer). */
+async function stripeCardForm(c: Context<AppEnv>, order: OrderView): Promise<StripeCardForm | undefined> {
+	const publishableKey = c.env.STRIPE_PUBLISHABLE_KEY;
+	if (!/^pk_(test|live)_\S+$/.test(publishableKey ?? "")) {
+		console.log(
+			JSON.stringify({ level: "error", msg: "STRIPE_PUBLISHABLE_KEY is not a pk_test_… or pk_live_… key; the pay page cannot take cards" }),
+		);
+		return undefined;
+	}
+	const clientSecret = await stripeClientSecret(c.env, order);
+	if (!clientSecret) return undefined;
+	return { publishableKey, clientSecret, returnUrl: new URL(`/orders/${order.id}`, c.req.url).href };
+}
+
 async function renderPayPage(c: Context<AppEnv>, loaded: LoadedOrder, alert?: string, status: 200 | 503 = 200): Promise<Response> {
 	const order = viewOf(loaded);
 	const provider = loaded.payment?.provider ?? c.env.PAYMENT_PROVIDER;
-	const clientSecret = provider === "stripe" ? await stripeClientSecret(c.env, order) : undefined;
+	const card = provider === "stripe" ? await stripeCardForm(c, order) : undefined;
 	const minutes = minutesLeft(order);
 	c.header("cache-control", PERSONAL_PAGE_CACHE);
+	// Only a page that draws the card form lets Stripe.js in.
+	if (card) c.header("content-security-policy", STRIPE_PAY_PAGE_CSP);
 	return c.html(
-		<Layout title="Pay for your order" viewer={c.get("viewer")} cartCount={await cartCount(c)}>
+		<Layout
+			title="Pay for your order"
+			viewer={c.get("viewer")}
+			cartCount={await cartCount(c)}
+			scripts={card ? [STRIPE_JS_URL, assets["stripe-payment.js"]] : undefined}
+		>
 			<h1>Pay for order {shortOrderId(order.id)}</h1>
 			{alert ? <Alert kind="error">{alert}</Alert> : null}
 			<div class="two-col">
@@ -108,14 +139,29 @@ async function renderPayPage(c: Context<AppEnv>, loaded: LoadedOrder, alert?: st
 									</button>
 								</form>
 							</>
+						) : card ? (
+							<form
+								class="stripe-payment"
+								data-stripe-payment
+								data-stripe-publishable-key={card.publishableKey}
+								data-stripe-client-secret={card.clientSecret}
+								data-return-url={card.returnUrl}
+							>
+								<p class="hint">Your card details go straight to Stripe, which handles the payment; this shop never sees them.</p>
+								<div class="payment-element" data-payment-element />
+								<div data-payment-messages />
+								<noscript>
+									<p class="alert error">The card form needs JavaScript. Please turn it on and reload this page.</p>
+								</noscript>
+								{/* Enabled by stripe-payment.js once the card form is ready. */}
+								<button type="submit" class="wide" disabled>
+									Pay {money(order.total.amount, order.total.currency)}
+								</button>
+							</form>
 						) : (
-							<div class="stripe-payment" data-stripe-client-secret={clientSecret ?? ""}>
+							<div class="stripe-payment">
 								<p>Card payments are handled by Stripe.</p>
-								<p class="hint">
-									{clientSecret
-										? "Stripe.js is not loaded in this build, so the card form cannot be shown here yet."
-										: "The payment could not be prepared just now. Please reload this page in a moment."}
-								</p>
+								<p class="hint">The payment could not be prepared just now. Please reload this page in a moment.</p>
 							</div>
 						)}
 					</section>
@@ -165,11 +211,44 @@ export async function pay(c: Context<AppEnv>): Promise<Response> {
 	return c.redirect(`/orders/${id}`, 303);
 }
 
+/**
+ * An unpaid order the shopper just tried to pay: with the test provider
+ * ("confirming", the form sent its webhook), or back from Stripe
+ * ("processing"; "not_completed" when Stripe said the attempt failed).
+ */
+type PaymentAttempt = "confirming" | "processing" | "not_completed" | "declined";
+
+/**
+ * Stripe sends the shopper back here after `confirmPayment`, adding
+ * `payment_intent`, `payment_intent_client_secret` and `redirect_status` to
+ * the return URL. That only says this visit is such a return (for this
+ * order's own PaymentIntent), so the page can wait for the payment; whether
+ * the order is paid is read from the order alone, which only the webhook moves.
+ */
+function stripeReturn(c: Context<AppEnv>, loaded: LoadedOrder): PaymentAttempt | undefined {
+	const intent = c.req.query("payment_intent");
+	const payment = loaded.payment;
+	if (!intent || payment?.provider !== "stripe" || intent !== payment.providerPaymentId) return undefined;
+	return c.req.query("redirect_status") === "failed" ? "not_completed" : "processing";
+}
+
+const ATTEMPT_NOTE: Record<PaymentAttempt, { kind: "info" | "error"; text: string }> = {
+	confirming: { kind: "info", text: "Confirming your payment…" },
+	processing: { kind: "info", text: "Your payment is being processed. This page updates by itself." },
+	not_completed: { kind: "error", text: "Your payment was not completed and nothing was charged. You can try again." },
+	declined: {
+		kind: "error",
+		text: "Your payment was declined and nothing was charged. Your items are still held for you: you can try again, with another card if you like.",
+	},
+};
+
 /** What the shopper should know about an order in its current status. */
-function statusNote(order: OrderView, confirming: boolean): { kind: "ok" | "info" | "error"; text: string } | undefined {
+function statusNote(order: OrderView, attempt: PaymentAttempt | undefined): { kind: "ok" | "info" | "error"; text: string } | undefined {
 	switch (order.status) {
 		case "pending_payment":
-			return confirming ? { kind: "info", text: "Confirming your payment…" } : undefined;
+			return attempt ? ATTEMPT_NOTE[attempt] : undefined;
+		case "payment_review":
+			return { kind: "info", text: "We received your payment and are checking it. We will e-mail you as soon as your order is confirmed." };
 		case "paid":
 			return { kind: "ok", text: "Thank you! Your payment was received. We will e-mail you when your order ships." };
 		case "fulfilled":
@@ -187,18 +266,25 @@ function statusNote(order: OrderView, confirming: boolean): { kind: "ok" | "info
 
 /**
  * GET /orders/{id}: status, lines, totals, address and tracking. Right after
- * a payment was sent, and until the consumer applies it, the page says
- * "Confirming your payment…" and reloads itself every 2 seconds.
+ * a payment was sent (the test provider's form, or Stripe's redirect back
+ * here), and until the consumer applies its webhook, the page says so and
+ * reloads itself every 2 seconds. A declined attempt leaves the order
+ * unpaid, and the page offers the payment again.
  */
 export async function orderPage(c: Context<AppEnv>): Promise<Response> {
 	const id = c.req.param("id") ?? "";
 	const loaded = await accessibleOrder(c, id);
 	if (!loaded) return notAccessible(c, id);
 	const order = viewOf(loaded);
-	const sent = paymentSent(c, id);
-	const confirming = sent && order.status === "pending_payment";
-	if (sent && !confirming) clearPaymentSent(c);
-	const note = statusNote(order, confirming);
+	const pending = order.status === "pending_payment";
+	// A declined attempt is the order's own state: its payment failed, and the shopper may try again.
+	const declined = pending && order.payment?.status === "failed";
+	const sent = paymentSent(c, id) && !declined;
+	if (paymentSent(c, id) && (!pending || declined)) clearPaymentSent(c);
+	const returned = pending ? stripeReturn(c, loaded) : undefined;
+	const attempt = pending ? (sent ? "confirming" : (returned ?? (declined ? "declined" : undefined))) : undefined;
+	const confirming = attempt === "confirming" || attempt === "processing";
+	const note = statusNote(order, attempt);
 	c.header("cache-control", PERSONAL_PAGE_CACHE);
 	return c.html(
 		<Layout

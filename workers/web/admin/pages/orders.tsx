@@ -4,6 +4,7 @@ import { ShipBody } from "../../../api/orders/orders.schemas.ts";
 import type { AppEnv } from "../../../api/types.ts";
 import { DomainError } from "../../../domain/errors.ts";
 import {
+	acceptPayment,
 	fulfilOrder,
 	listOrdersForAdmin,
 	orderHistory,
@@ -12,6 +13,7 @@ import {
 	refundOrderAsAdmin,
 	shipOrder,
 } from "../../../orders/admin.ts";
+import { reviewedPayment } from "../../../orders/lifecycle.ts";
 import { loadOrder, viewOf } from "../../../orders/orders.ts";
 import { ORDER_STATUSES, type OrderStatus } from "../../../orders/state.ts";
 import { AddressBlock, OrderLines, OrderTable, OrderTotals } from "../../components/order.tsx";
@@ -27,6 +29,8 @@ const PAGE_SIZE = 25;
 const EVENT_TEXT: Record<string, string> = {
 	place: "Placed",
 	pay: "Payment received",
+	review: "Payment does not match the order: under review",
+	accept: "Payment accepted",
 	cancel: "Cancelled",
 	expire: "Reservation expired",
 	fulfil: "Fulfilled",
@@ -120,7 +124,8 @@ export async function orderPage(c: Context<AppEnv>): Promise<Response> {
 	const order = viewOf(loaded);
 	const history = await orderHistory(db, id);
 	const canRefund = refundable(loaded);
-	const total = money(order.total.amount, order.total.currency);
+	const received = order.status === "payment_review" ? await reviewedPayment(c.get("database").primary, order.id) : null;
+	const total = received ? money(received.amount, received.currency) : money(order.total.amount, order.total.currency);
 	return c.html(
 		<AdminLayout
 			title={`Order ${order.id}`}
@@ -194,6 +199,16 @@ export async function orderPage(c: Context<AppEnv>): Promise<Response> {
 									<button type="submit">Mark shipped</button>
 								</form>
 							) : null}
+							{received ? (
+								<form method="post" action={`/admin/orders/${order.id}/accept-payment`}>
+									<HiddenKey />
+									<p class="hint">
+										A payment of {total} arrived ({received.provider} {received.provider_payment_id}); it differs from the order in{" "}
+										{received.mismatch.join(", ")}. Accepting commits the stock and marks the order paid.
+									</p>
+									<button type="submit">Accept payment</button>
+								</form>
+							) : null}
 							{canRefund ? (
 								<form
 									method="post"
@@ -205,7 +220,9 @@ export async function orderPage(c: Context<AppEnv>): Promise<Response> {
 										<label for="refund-reason">Refund reason</label>
 										<input id="refund-reason" name="reason" maxlength={200} placeholder="Optional, e.g. damaged in transit" />
 									</div>
-									<p class="hint">Refunds the whole payment ({total}) through the payment provider.</p>
+									<p class="hint">
+										Refunds {received ? "the payment that arrived" : "the whole payment"} ({total}) through the payment provider.
+									</p>
 									<button type="submit" class="danger">
 										Refund
 									</button>
@@ -283,6 +300,19 @@ export async function shipAction(c: Context<AppEnv>): Promise<Response> {
 				carrier: parsed.data.carrier,
 			});
 			return "shipped";
+		},
+	});
+}
+
+/** `POST /admin/orders/{id}/accept-payment`: a payment under review accepted, once per form. */
+export async function acceptPaymentAction(c: Context<AppEnv>): Promise<Response> {
+	const id = orderIdOf(c);
+	return idempotentAction(c, {
+		route: "/admin/orders/:id/accept-payment",
+		back: `/admin/orders/${id}`,
+		run: async () => {
+			await acceptPayment(c.env, c.get("database").primary, id, c.get("auth").userId);
+			return "payment_accepted";
 		},
 	});
 }
