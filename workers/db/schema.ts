@@ -363,8 +363,42 @@ export const orderLines = pgTable(
 		unitPriceMinor: integer("unit_price_minor").notNull(),
 		quantity: integer("quantity").notNull(),
 		lineTotalMinor: integer("line_total_minor").notNull(),
+		/** Units of this line refunded so far (partial refunds); never more than ordered. */
+		refundedQuantity: integer("refunded_quantity").notNull().default(0),
 	},
-	(t) => [uniqueIndex("order_lines_order_sku_key").on(t.orderId, t.sku), check("order_lines_quantity_positive", sql`${t.quantity} > 0`)],
+	(t) => [
+		uniqueIndex("order_lines_order_sku_key").on(t.orderId, t.sku),
+		check("order_lines_quantity_positive", sql`${t.quantity} > 0`),
+		check("order_lines_refunded_range", sql`${t.refundedQuantity} BETWEEN 0 AND ${t.quantity}`),
+	],
+);
+
+export const refundStatus = pgEnum("refund_status", ["pending", "succeeded", "failed"]);
+
+/**
+ * One row per admin refund of part of an order: its amount, the lines and
+ * units it covers, whether they go back to stock. The amount is taken off
+ * what may still be refunded before the provider is asked, so concurrent
+ * refunds can never exceed the capture; a provider failure gives it back.
+ */
+export const refunds = pgTable(
+	"refunds",
+	{
+		id: text("id").primaryKey(),
+		orderId: text("order_id")
+			.notNull()
+			.references(() => orders.id, { onDelete: "cascade" }),
+		amountMinor: integer("amount_minor").notNull(),
+		currency: char("currency", { length: 3 }).notNull(),
+		lines: jsonb("lines").$type<{ sku: string; quantity: number }[]>().notNull().default([]),
+		restock: boolean("restock").notNull().default(false),
+		status: refundStatus("status").notNull().default("pending"),
+		providerRefundId: text("provider_refund_id"),
+		reason: text("reason"),
+		actor: text("actor").notNull(),
+		createdAt: createdAt(),
+	},
+	(t) => [index("refunds_order_idx").on(t.orderId), check("refunds_amount_positive", sql`${t.amountMinor} > 0`)],
 );
 
 /** The payment of an order at its provider. One per order. */

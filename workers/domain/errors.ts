@@ -74,6 +74,7 @@ const REGISTRY = {
 	idempotency_in_progress: ["conflict", "Request in progress"],
 	already_replayed: ["conflict", "Already replayed"],
 	unknown_queue: ["conflict", "Unknown queue"],
+	refund_refused: ["conflict", "Refund refused"],
 
 	payload_too_large: ["too_large", "Request body too large"],
 	unsupported_media_type: ["unsupported_media", "Unsupported media type"],

@@ -17,6 +17,7 @@ import {
 	viewOf,
 } from "./orders.ts";
 import { enqueue, publish } from "./outbox.ts";
+import { refundPart } from "./refunds.ts";
 import { ORDER_STATUSES, type OrderStatus, transition } from "./state.ts";
 
 /**
@@ -199,9 +200,10 @@ export function refundable(loaded: LoadedOrder): boolean {
 }
 
 /**
- * Refunds through the provider; the order becomes refunded. The whole
- * captured payment, or for an order under review the payment that arrived,
- * for what it brought. 502 when the provider fails.
+ * Refunds through the provider. With an amount, lines or restock: part of
+ * the capture (see `refundPart`). Otherwise the whole remaining capture, or
+ * for an order under review the payment that arrived, for what it brought;
+ * the order becomes refunded. 502 when the provider fails.
  */
 export async function refundOrderAsAdmin(
 	env: Env,
@@ -209,7 +211,13 @@ export async function refundOrderAsAdmin(
 	orderId: string,
 	reason: string | undefined,
 	actorId: string,
+	part: { amount?: number | undefined; lines?: { sku: string; quantity: number }[] | undefined; restock?: boolean | undefined } = {},
 ): Promise<OrderView> {
+	if (part.amount !== undefined || part.lines !== undefined || part.restock) {
+		return viewOf(
+			await refundPart(env, db, orderId, { amount: part.amount, lines: part.lines, restock: part.restock ?? false, reason }, actorId),
+		);
+	}
 	const loaded = await loadOrder(db, orderId);
 	if (!loaded) throw orderNotFound();
 	// Refuse before money moves: only a captured payment can be refunded.

@@ -3,6 +3,7 @@ import { type PaymentEvent, PaymentProviderError } from "../payments/provider.ts
 import { type Envelope, type EventHandler, type EventRoutes, envelope } from "../queues/envelope.ts";
 import { applyPaymentEvent, expireOrder, restockOrder } from "./lifecycle.ts";
 import { paymentsFor } from "./payments.ts";
+import { restockRefund } from "./refunds.ts";
 
 const PaymentEventData = z.object({
 	id: z.string().min(1),
@@ -97,10 +98,17 @@ const onPaymentCancel: EventHandler = async (event, { env }) => {
 	}
 };
 
+/** A partial refund's units back on hand through each SKU's InventoryItem, once per refund and SKU. */
+const onRefundRestock: EventHandler = async (event, { env, db }) => {
+	const { refund_id } = z.object({ refund_id: z.string().regex(/^ref_/) }).parse(event.data);
+	await restockRefund(env, db.primary, refund_id);
+};
+
 /** The `orders` queue events the order lifecycle consumes. */
 export const orderEvents: EventRoutes = {
 	"order.restock": { each: onRestock },
 	"payment.cancel": { each: onPaymentCancel },
+	"refund.restock": { each: onRefundRestock },
 	"payment.event": { each: onPaymentEvent },
 	"order.expiry_check": { each: onExpiryCheck },
 	"inventory.reservation.expired": { each: onReservationExpired },

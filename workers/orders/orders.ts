@@ -107,6 +107,7 @@ export function invalidTransition(from: OrderStatus, action: OrderAction): Domai
 				ship: "shipped",
 				deliver: "delivered",
 				refund: "refunded",
+				refund_part: "partly refunded",
 			}[action]
 		}.`,
 		extensions: { status_now: from },

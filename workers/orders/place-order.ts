@@ -217,6 +217,7 @@ async function checkout(
 			unitPriceMinor: row.priceMinor,
 			quantity: line.quantity,
 			lineTotalMinor: row.priceMinor * line.quantity,
+			refundedQuantity: 0,
 		})),
 		payment: {
 			id: newId("pay"),

@@ -15,6 +15,10 @@
  *     cancelled ──────▶ refunded (late payment with no stock)
  *         └─pay (late payment, stock re-reserved)─▶ paid
  *
+ * `partially_refunded`: part of the capture went back (refund_part, from paid
+ * onwards, again and again); refunding the rest makes it `refunded`. A
+ * partially refunded order is not fulfilled or shipped any further.
+ *
  * `payment_review`: a payment arrived whose provider, payment id, amount or
  * currency differs from the order's; nothing is committed or shipped until an
  * admin accepts it (stock committed, paid) or refunds it.
@@ -26,14 +30,23 @@ export const ORDER_STATUSES = [
 	"fulfilled",
 	"shipped",
 	"delivered",
+	"partially_refunded",
 	"cancelled",
 	"refunded",
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-export type OrderAction = "pay" | "review" | "accept" | "cancel" | "expire" | "fulfil" | "ship" | "deliver" | "refund";
+export type OrderAction = "pay" | "review" | "accept" | "cancel" | "expire" | "fulfil" | "ship" | "deliver" | "refund" | "refund_part";
 
 const TRANSITIONS: Record<OrderAction, Partial<Record<OrderStatus, OrderStatus>>> = {
+	// Part of a captured payment refunded (an amount, or lines); the whole capture refunded is `refund`.
+	refund_part: {
+		paid: "partially_refunded",
+		fulfilled: "partially_refunded",
+		shipped: "partially_refunded",
+		delivered: "partially_refunded",
+		partially_refunded: "partially_refunded",
+	},
 	// A payment that lands after the order was cancelled revives it when stock can be re-reserved.
 	pay: { pending_payment: "paid", cancelled: "paid" },
 	// A payment that does not match the order's (amount, currency, provider or its id) waits for an admin.
@@ -51,6 +64,7 @@ const TRANSITIONS: Record<OrderAction, Partial<Record<OrderStatus, OrderStatus>>
 	refund: {
 		pending_payment: "refunded",
 		payment_review: "refunded",
+		partially_refunded: "refunded",
 		paid: "refunded",
 		fulfilled: "refunded",
 		shipped: "refunded",

@@ -186,7 +186,11 @@ export const acceptPaymentHandler: RouteHandler<typeof acceptPaymentRoute, AppEn
 };
 
 export const refundOrderHandler: RouteHandler<typeof refundOrderRoute, AppEnv> = async (c) => {
-	const { reason } = c.req.valid("json");
-	const order = await refundOrderAsAdmin(c.env, c.get("database").primary, c.req.valid("param").id, reason, c.get("auth").userId);
+	const { reason, amount, lines, restock } = c.req.valid("json");
+	const order = await refundOrderAsAdmin(c.env, c.get("database").primary, c.req.valid("param").id, reason, c.get("auth").userId, {
+		amount,
+		lines,
+		restock,
+	});
 	return c.json(order, 200, noStore);
 };

@@ -106,7 +106,23 @@ export const ShipBody = z
 	.openapi("ShipRequest");
 
 export const RefundBody = z
-	.object({ reason: z.string().trim().min(1).max(200).optional() })
+	.object({
+		reason: z.string().trim().min(1).max(200).optional(),
+		amount: z
+			.number()
+			.int()
+			.min(1)
+			.max(100_000_000_000)
+			.optional()
+			.openapi({ description: "Minor units to refund; without it and without lines, the whole remaining capture" }),
+		lines: z
+			.array(z.object({ sku: z.string().min(1).max(100), quantity: z.number().int().min(1).max(99) }).strict())
+			.min(1)
+			.max(50)
+			.optional()
+			.openapi({ description: "Lines to refund with their quantities, priced as sold (unless `amount` is given)" }),
+		restock: z.boolean().optional().openapi({ description: "Put the lines' units back on hand (default false)" }),
+	})
 	.strict()
 	.openapi("RefundRequest");
 

@@ -27,6 +27,7 @@ const STATUS_TONE: Record<OrderStatus, string> = {
 	fulfilled: "info",
 	shipped: "ok",
 	delivered: "ok",
+	partially_refunded: "warn",
 	cancelled: "danger",
 	refunded: "danger",
 };

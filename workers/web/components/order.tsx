@@ -14,6 +14,7 @@ export const STATUS_TEXT: Record<OrderStatus, string> = {
 	fulfilled: "Fulfilled",
 	shipped: "Shipped",
 	delivered: "Delivered",
+	partially_refunded: "Partly refunded",
 	cancelled: "Cancelled",
 	refunded: "Refunded",
 };
@@ -25,6 +26,7 @@ const STATUS_TONE: Record<OrderStatus, "" | "ok" | "warn" | "danger"> = {
 	fulfilled: "ok",
 	shipped: "ok",
 	delivered: "ok",
+	partially_refunded: "",
 	cancelled: "danger",
 	refunded: "",
 };

@@ -259,6 +259,8 @@ function statusNote(order: OrderView, attempt: PaymentAttempt | undefined): { ki
 			return { kind: "ok", text: "Your order was delivered." };
 		case "cancelled":
 			return { kind: "error", text: CANCEL_REASON_TEXT[order.cancel_reason ?? ""] ?? "This order was cancelled." };
+		case "partially_refunded":
+			return { kind: "info", text: "Part of this order was refunded to your original payment method." };
 		case "refunded":
 			return { kind: "info", text: "This order was refunded to your original payment method." };
 	}

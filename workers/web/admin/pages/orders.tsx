@@ -37,6 +37,7 @@ const EVENT_TEXT: Record<string, string> = {
 	ship: "Shipped",
 	deliver: "Delivered",
 	refund: "Refunded",
+	refund_part: "Partly refunded",
 };
 
 function isStatus(value: string | undefined): value is OrderStatus {
