@@ -148,6 +148,7 @@ export class Cart extends DurableObject<Env> {
 				order_id TEXT NOT NULL,
 				started_at INTEGER NOT NULL
 			);
+			CREATE INDEX IF NOT EXISTS checkouts_started ON checkouts (started_at);
 		`);
 	}
 

@@ -155,11 +155,6 @@ export function notFound(detail: string): DomainError {
 	return new DomainError("not_found", { detail });
 }
 
-/** A validation failure of one field outside a schema (a header, a form field), with its path. */
-export function invalidField(path: string, message: string, detail: string): DomainError {
-	return new DomainError("validation_failed", { detail, extensions: { errors: [{ path, message }] } });
-}
-
 /** One failed field of a validation error, with its JSON path. */
 export interface FieldError {
 	path: string;

@@ -17,7 +17,11 @@ import {
 	viewOf,
 } from "./orders.ts";
 import { enqueue, publish } from "./outbox.ts";
+import { providerFailed } from "./payments.ts";
 import { refundPart } from "./refunds.ts";
+
+export { providerFailed };
+
 import { ORDER_STATUSES, type OrderStatus, transition } from "./state.ts";
 
 /**
@@ -28,13 +32,6 @@ import { ORDER_STATUSES, type OrderStatus, transition } from "./state.ts";
 export const orderNotFound = () => notFound("No such order among yours.");
 
 /** The 502 for a refund the payment provider would not make: nothing changed, so a retry is safe. */
-export function providerFailed(err: unknown): DomainError {
-	return new DomainError("payment_provider_unavailable", {
-		detail: "The refund could not be made; nothing changed. Retry shortly.",
-		retryAfterSeconds: 5,
-		cause: err,
-	});
-}
 
 export interface OrderPage {
 	data: OrderView[];

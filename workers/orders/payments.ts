@@ -1,3 +1,4 @@
+import { DomainError } from "../domain/errors.ts";
 import { paymentProvider } from "../payments/index.ts";
 import type { PaymentProvider } from "../payments/provider.ts";
 
@@ -20,4 +21,13 @@ export function paymentsFor(env: Env): PaymentProvider {
 		};
 	}
 	return cached.provider;
+}
+
+/** A refund the provider could not make (502, retry later): nothing was changed on our side. */
+export function providerFailed(err: unknown): DomainError {
+	return new DomainError("payment_provider_unavailable", {
+		detail: "The refund could not be made; nothing changed. Retry shortly.",
+		retryAfterSeconds: 5,
+		cause: err,
+	});
 }

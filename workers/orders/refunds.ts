@@ -7,7 +7,7 @@ import { inventoryItem } from "../inventory/reservations.ts";
 import { PaymentProviderError } from "../payments/provider.ts";
 import { applyTransition, type LoadedOrder, loadOrder } from "./orders.ts";
 import { enqueue, publish } from "./outbox.ts";
-import { paymentsFor } from "./payments.ts";
+import { paymentsFor, providerFailed } from "./payments.ts";
 import { transition } from "./state.ts";
 
 /** What an admin asks to refund: an amount, or lines with quantities (priced as sold), or both; `restock` puts the lines' units back. */
@@ -119,13 +119,7 @@ export async function refundPart(env: Env, db: Db, orderId: string, request: Par
 			}
 			await tx.update(refunds).set({ status: "failed" }).where(eq(refunds.id, refundId));
 		});
-		if (err instanceof PaymentProviderError) {
-			throw new DomainError("payment_provider_unavailable", {
-				detail: "The refund could not be made; nothing changed. Retry shortly.",
-				retryAfterSeconds: 5,
-				cause: err,
-			});
-		}
+		if (err instanceof PaymentProviderError) throw providerFailed(err);
 		throw err;
 	}
 
