@@ -1,6 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
+import type { RateLimitState } from "../workers/domain/errors.ts";
 import { releaseAll, reserveAll, type ShortLine } from "../workers/inventory/reservations.ts";
+import { type LimitPolicy, policyLimits } from "../workers/limits/rate-limits.ts";
 import { queueNotification } from "../workers/queues/producers.ts";
+import { clientHolds, type HoldAdmission } from "./client-holds.ts";
 
 /** A cart is dropped after this long without a change. */
 export const CART_TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -8,8 +11,34 @@ export const CART_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 export const ABANDONED_AFTER_MS = 24 * 60 * 60 * 1000;
 /** How soon the alarm retries a reminder the queue refused. */
 const OUTBOX_RETRY_MS = 60 * 1000;
+/** The table's ceiling on one line; MAX_UNITS_PER_SKU sets the cap shoppers meet, at most this. */
 export const MAX_LINE_QUANTITY = 99;
 export const MAX_LINES = 50;
+
+/** Units of one SKU a cart may hold: MAX_UNITS_PER_SKU (default 10), within 1..99. */
+export function maxUnitsPerSku(env: Env): number {
+	return configured(env.MAX_UNITS_PER_SKU, 10, MAX_LINE_QUANTITY);
+}
+
+/** Stock one cart may hold in total per HOLD_BUDGET_WINDOW_MS: MAX_CART_HOLD_SECONDS (default 30 minutes). */
+export function maxCartHoldMs(env: Env): number {
+	return configured(env.MAX_CART_HOLD_SECONDS, 1800, 7 * 24 * 3600) * 1000;
+}
+
+/** Units one client may hold across its carts and unpaid orders: MAX_HELD_UNITS_PER_CLIENT (default 20). */
+export function maxHeldUnitsPerClient(env: Env): number {
+	return configured(env.MAX_HELD_UNITS_PER_CLIENT, 20, 100_000);
+}
+
+function configured(raw: string | undefined, fallback: number, ceiling: number): number {
+	const n = Number(raw);
+	return Number.isInteger(n) && n >= 1 ? Math.min(n, ceiling) : fallback;
+}
+
+/** The hold-time budget counts the holds of the last day: a cart cannot keep stock from others day after day. */
+export const HOLD_BUDGET_WINDOW_MS = 24 * 60 * 60 * 1000;
+/** A hold shorter than this is not worth taking: the cart's budget is spent. */
+const MIN_HOLD_MS = 60 * 1000;
 
 /** Who owns a cart: a guest, known only by the SHA-256 hash of its token, or a user. */
 export type CartOwner = { kind: "guest"; tokenHash: string } | { kind: "user"; userId: string };
@@ -44,7 +73,13 @@ export interface MergeOutcome {
 	replayed: boolean;
 }
 
-export type CartFailure = "not_found" | "exists" | "line_not_found" | "quantity_limit" | "line_limit" | "changed";
+export type CartFailure = "not_found" | "exists" | "line_not_found" | "quantity_limit" | "line_limit" | "changed" | "rate_limited";
+
+/** Who holds stock, for the per-client cap: the client key (limits/client.ts) and its cap. */
+export interface Holder {
+	client: string;
+	maxUnits: number;
+}
 
 /**
  * Stock held for a cart's lines (`POST /v1/carts/{id}/hold`): one
@@ -60,14 +95,22 @@ export interface CartStockHold {
 export type HoldResult =
 	| { ok: true; hold: CartStockHold; created: boolean }
 	| { ok: false; reason: "not_found" | "changed" | "empty" }
-	| { ok: false; reason: "short"; short: ShortLine[] };
+	| { ok: false; reason: "short"; short: ShortLine[] }
+	| { ok: false; reason: "hold_time"; retryAt: number }
+	| RateRefusal
+	| { ok: false; reason: "client_limit"; admission: Extract<HoldAdmission, { ok: false }> };
 
 /** How long a cart remembers a checkout's idempotency key: as long as the idempotency store replays it. */
 export const CHECKOUT_KEY_TTL_MS = 24 * 60 * 60 * 1000;
 
-/** What `beginCheckout` answers: a key seen before, or a new checkout with the cart (and the hold it adopts). */
+/**
+ * What `beginCheckout` answers: a key seen before; the unpaid order this cart
+ * already has (placed under `key`, `startedAt`), which a new checkout answers
+ * instead of placing a second; or a new checkout with the cart (and the hold it adopts).
+ */
 export type CheckoutStart =
 	| { kind: "seen"; orderId: string; cart: CartState }
+	| { kind: "pending"; orderId: string; key: string; startedAt: number; cart: CartState }
 	| { kind: "new"; orderId: string; cart: CartState; hold: CartStockHold | null };
 
 /** A hold with less than this left is not adopted by checkout: it is given back and the stock reserved afresh. */
@@ -78,7 +121,12 @@ export const HOLD_ADOPTION_MARGIN_MS = 60 * 1000;
  * are values the Worker maps to problem+json, and anything thrown across RPC is
  * then a genuine fault (a generic 500).
  */
-export type CartResult<T = CartState> = { ok: true; cart: T } | { ok: false; reason: CartFailure; quantity?: number };
+export type CartResult<T = CartState> =
+	| { ok: true; cart: T }
+	| { ok: false; reason: CartFailure; quantity?: number; rateLimit?: RateLimitState };
+
+/** What the cart answers when its own count of one policy is spent (see `#admit`). */
+type RateRefusal = { ok: false; reason: "rate_limited"; rateLimit: RateLimitState };
 
 interface MetaRow {
 	cart_id: string;
@@ -105,6 +153,9 @@ interface MetaRow {
  * then sent, so it is queued once per last change however often the alarm runs.
  */
 export class Cart extends DurableObject<Env> {
+	/** Requests this window per policy (`#admit`); in memory: a cart busy enough to be limited stays loaded. */
+	readonly #counts = new Map<LimitPolicy, { window: number; count: number }>();
+
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		ctx.blockConcurrencyWhile(async () => this.#migrate());
@@ -149,7 +200,45 @@ export class Cart extends DurableObject<Env> {
 				started_at INTEGER NOT NULL
 			);
 			CREATE INDEX IF NOT EXISTS checkouts_started ON checkouts (started_at);
+			CREATE TABLE IF NOT EXISTS pending_order (
+				id INTEGER PRIMARY KEY CHECK (id = 1),
+				key TEXT NOT NULL,
+				order_id TEXT NOT NULL,
+				started_at INTEGER NOT NULL,
+				until INTEGER NOT NULL
+			);
+			CREATE TABLE IF NOT EXISTS hold_budget (
+				id INTEGER PRIMARY KEY CHECK (id = 1),
+				since INTEGER NOT NULL,
+				used_ms INTEGER NOT NULL,
+				open_started INTEGER,
+				open_until INTEGER
+			);
+			CREATE TABLE IF NOT EXISTS holder (
+				id INTEGER PRIMARY KEY CHECK (id = 1),
+				client TEXT NOT NULL
+			);
 		`);
+	}
+
+	/**
+	 * The per-cart request limit (RATE_LIMITS, the same policies the Worker
+	 * counts per client): counted here, strictly and without a call of its own,
+	 * since every such request reaches this object anyway. Windows are aligned
+	 * to the clock like the Rate Limiting binding's.
+	 */
+	#admit(policy: LimitPolicy): RateRefusal | undefined {
+		const { limit, period } = policyLimits(this.env, policy);
+		const now = Date.now();
+		const window = Math.floor(now / (period * 1000));
+		const current = this.#counts.get(policy);
+		const count = current?.window === window ? current.count : 0;
+		if (count >= limit) {
+			const resetSeconds = Math.max(1, Math.ceil(((window + 1) * period * 1000 - now) / 1000));
+			return { ok: false, reason: "rate_limited", rateLimit: { policy, limit, period, remaining: 0, resetSeconds } };
+		}
+		this.#counts.set(policy, { window, count: count + 1 });
+		return undefined;
 	}
 
 	#hold(): CartStockHold | undefined {
@@ -169,12 +258,66 @@ export class Cart extends DurableObject<Env> {
 	 * Forgets the hold and, unless the caller gives its units back itself, does
 	 * so in the background (they expire on their own if that fails).
 	 */
-	#dropHold(release: "here" | "by-caller" = "here"): CartStockHold | undefined {
+	#dropHold(release: "here" | "by-caller" = "here", holder: "forget" | "keep" = "forget"): CartStockHold | undefined {
 		const hold = this.#hold();
 		if (!hold) return undefined;
 		this.ctx.storage.sql.exec("DELETE FROM hold WHERE id = 1");
+		this.#closeHoldSpan();
+		if (holder === "forget") this.#releaseHolder();
 		if (release === "here") this.ctx.waitUntil(releaseAll(this.env, hold.orderId, hold.lines).catch(() => {}));
 		return hold;
+	}
+
+	/**
+	 * Stock time this cart has used within the budget window: the closed spans
+	 * plus the open one so far. A window older than HOLD_BUDGET_WINDOW_MS
+	 * starts afresh.
+	 */
+	#holdTimeUsed(now: number): number {
+		const row = this.ctx.storage.sql
+			.exec<{ since: number; used_ms: number; open_started: number | null; open_until: number | null }>(
+				"SELECT since, used_ms, open_started, open_until FROM hold_budget WHERE id = 1",
+			)
+			.toArray()[0];
+		if (!row || row.since <= now - HOLD_BUDGET_WINDOW_MS) return 0;
+		const open = row.open_started !== null && row.open_until !== null ? Math.max(0, Math.min(now, row.open_until) - row.open_started) : 0;
+		return row.used_ms + open;
+	}
+
+	/** Starts the span of a new hold (closing any open one), in a fresh window if the last one is over. */
+	#openHoldSpan(now: number, until: number): void {
+		const used = this.#holdTimeUsed(now);
+		const fresh = !this.ctx.storage.sql
+			.exec<{ since: number }>("SELECT since FROM hold_budget WHERE id = 1 AND since > ?", now - HOLD_BUDGET_WINDOW_MS)
+			.toArray()[0];
+		this.ctx.storage.sql.exec(
+			`INSERT INTO hold_budget (id, since, used_ms, open_started, open_until) VALUES (1, ?, ?, ?, ?)
+			 ON CONFLICT (id) DO UPDATE SET since = CASE WHEN ? THEN excluded.since ELSE since END,
+			   used_ms = excluded.used_ms, open_started = excluded.open_started, open_until = excluded.open_until`,
+			now,
+			used,
+			now,
+			until,
+			fresh ? 1 : 0,
+		);
+	}
+
+	/** Ends the open span now: the hold went back early (or became an order's reservation). */
+	#closeHoldSpan(): void {
+		const now = Date.now();
+		const used = this.#holdTimeUsed(now);
+		this.ctx.storage.sql.exec("UPDATE hold_budget SET used_ms = ?, open_started = NULL, open_until = NULL WHERE id = 1", used);
+	}
+
+	/** Tells the client's ClientHolds object this cart holds nothing any more (its row would run out anyway). */
+	#releaseHolder(): void {
+		const holder = this.ctx.storage.sql.exec<{ client: string }>("SELECT client FROM holder WHERE id = 1").toArray()[0];
+		if (!holder) return;
+		this.ctx.storage.sql.exec("DELETE FROM holder WHERE id = 1");
+		const meta = this.#meta();
+		if (!meta) return;
+		const stub = clientHolds(this.env, holder.client);
+		this.ctx.waitUntil(stub.release(meta.cart_id).catch(() => {}));
 	}
 
 	#meta(): MetaRow | undefined {
@@ -275,18 +418,44 @@ export class Cart extends DurableObject<Env> {
 	 * changed (`changed`), went away, or another request recorded a matching
 	 * hold first (that one is answered). A stale hold it replaces is given back.
 	 * A fault of the InventoryItems is thrown (the Worker answers 503).
+	 *
+	 * Two caps come first. The cart's hold time (MAX_CART_HOLD_SECONDS per
+	 * day, renewals included) shortens the hold to what is left of it and
+	 * refuses once less than a minute is (`hold_time`). The holder's client
+	 * must have room for the units under its cap (`client_limit`): its
+	 * ClientHolds object records them before any stock is taken, and forgets
+	 * them if the stock cannot be had.
 	 */
-	async holdStock(caller: CartCaller, orderId: string, ttlMs: number): Promise<HoldResult> {
+	async holdStock(caller: CartCaller, orderId: string, ttlMs: number, holder: Holder): Promise<HoldResult> {
+		const limited = this.#admit("holds");
+		if (limited) return limited;
 		const meta = this.#owned(caller);
 		if (!meta) return { ok: false, reason: "not_found" };
 		const lines = this.#lines();
 		if (lines.length === 0) return { ok: false, reason: "empty" };
 		const live = this.#liveHold(lines);
 		if (live) return { ok: true, hold: live, created: false };
-		const held = await reserveAll(this.env, orderId, lines, ttlMs);
-		if (!held.ok) return { ok: false, reason: "short", short: held.short };
+		const now = Date.now();
+		const budgetLeft = maxCartHoldMs(this.env) - this.#holdTimeUsed(now);
+		if (budgetLeft < MIN_HOLD_MS) return { ok: false, reason: "hold_time", retryAt: this.#budgetResetAt(now) };
+		const holdMs = Math.min(ttlMs, budgetLeft);
+		const units = lines.reduce((sum, line) => sum + line.quantity, 0);
+		const admission = await clientHolds(this.env, holder.client).admit(meta.cart_id, units, now + holdMs, holder.maxUnits);
+		if (!admission.ok) return { ok: false, reason: "client_limit", admission };
+		const forgetAdmission = () => clientHolds(this.env, holder.client).release(meta.cart_id);
+		const held = await reserveAll(this.env, orderId, lines, holdMs).catch(async (err) => {
+			await forgetAdmission().catch(() => {});
+			throw err;
+		});
+		if (!held.ok) {
+			await forgetAdmission();
+			return { ok: false, reason: "short", short: held.short };
+		}
 		const hold: CartStockHold = { orderId, lines, expiresAt: held.expiresAt };
-		const giveBack = () => releaseAll(this.env, orderId, lines);
+		const giveBack = async () => {
+			await releaseAll(this.env, orderId, lines);
+			await forgetAdmission();
+		};
 		if (!this.#owned(caller)) {
 			await giveBack();
 			return { ok: false, reason: "not_found" };
@@ -300,14 +469,26 @@ export class Cart extends DurableObject<Env> {
 			await giveBack();
 			return { ok: true, hold: previous, created: false };
 		}
-		if (previous) this.#dropHold();
+		// The stale hold's units go back; the client's count already stands for the new one.
+		if (previous) this.#dropHold("here", "keep");
 		this.ctx.storage.sql.exec(
 			"INSERT INTO hold (id, order_id, lines, expires_at) VALUES (1, ?, ?, ?)",
 			hold.orderId,
 			JSON.stringify(hold.lines),
 			hold.expiresAt,
 		);
+		this.ctx.storage.sql.exec(
+			"INSERT INTO holder (id, client) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET client = excluded.client",
+			holder.client,
+		);
+		this.#openHoldSpan(Date.now(), hold.expiresAt);
 		return { ok: true, hold, created: true };
+	}
+
+	/** When the oldest hold time of the budget window stops counting. */
+	#budgetResetAt(now: number): number {
+		const since = this.ctx.storage.sql.exec<{ since: number }>("SELECT since FROM hold_budget WHERE id = 1").toArray()[0]?.since;
+		return (since ?? now) + HOLD_BUDGET_WINDOW_MS;
 	}
 
 	/**
@@ -315,6 +496,8 @@ export class Cart extends DurableObject<Env> {
 	 * answers once they are back); if it fails to, they expire.
 	 */
 	releaseHold(caller: CartCaller): CartResult<{ released: CartStockHold | null }> {
+		const limited = this.#admit("holds");
+		if (limited) return limited;
 		if (!this.#owned(caller)) return { ok: false, reason: "not_found" };
 		return { ok: true, cart: { released: this.#dropHold("by-caller") ?? null } };
 	}
@@ -332,7 +515,7 @@ export class Cart extends DurableObject<Env> {
 	 * from then on the checkout owns the units (it releases them if it fails).
 	 * A hold that does not fit is given back.
 	 */
-	beginCheckout(caller: CartCaller, key: string, orderId: string): CartResult<CheckoutStart> {
+	beginCheckout(caller: CartCaller, key: string, orderId: string, pendingMs: number): CartResult<CheckoutStart> {
 		const meta = this.#owned(caller);
 		if (!meta) return { ok: false, reason: "not_found" };
 		const cart = this.#state(meta);
@@ -341,9 +524,24 @@ export class Cart extends DurableObject<Env> {
 			.exec<{ order_id: string }>("SELECT order_id FROM checkouts WHERE key = ? AND started_at > ?", key, now - CHECKOUT_KEY_TTL_MS)
 			.toArray()[0];
 		if (known) return { ok: true, cart: { kind: "seen", orderId: known.order_id, cart } };
+		// Only new keys count against the cart: a retry of a key it has seen is the store's to answer, cheaply.
+		const limited = this.#admit("checkouts");
+		if (limited) return limited;
+		const pending = this.ctx.storage.sql
+			.exec<{ key: string; order_id: string; started_at: number }>(
+				"SELECT key, order_id, started_at FROM pending_order WHERE id = 1 AND until > ?",
+				now,
+			)
+			.toArray()[0];
+		if (pending) {
+			return { ok: true, cart: { kind: "pending", orderId: pending.order_id, key: pending.key, startedAt: pending.started_at, cart } };
+		}
 		const hold = this.#liveHold(cart.lines, HOLD_ADOPTION_MARGIN_MS);
-		if (hold) this.ctx.storage.sql.exec("DELETE FROM hold WHERE id = 1");
-		else this.#dropHold();
+		if (hold) {
+			// The units become the order's reservation: they stop counting against the cart's hold time.
+			this.ctx.storage.sql.exec("DELETE FROM hold WHERE id = 1");
+			this.#closeHoldSpan();
+		} else this.#dropHold();
 		const id = hold?.orderId ?? orderId;
 		this.ctx.storage.sql.exec("DELETE FROM checkouts WHERE started_at <= ?", now - CHECKOUT_KEY_TTL_MS);
 		this.ctx.storage.sql.exec(
@@ -352,7 +550,30 @@ export class Cart extends DurableObject<Env> {
 			id,
 			now,
 		);
+		this.ctx.storage.sql.exec(
+			"INSERT INTO pending_order (id, key, order_id, started_at, until) VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET key = excluded.key, order_id = excluded.order_id, started_at = excluded.started_at, until = excluded.until",
+			key,
+			id,
+			now,
+			now + pendingMs,
+		);
 		return { ok: true, cart: { kind: "new", orderId: id, cart, hold: hold ?? null } };
+	}
+
+	/**
+	 * Forgets the cart's unpaid order `orderId`: it was cancelled, expired or
+	 * never placed, so the next checkout may place a new one.
+	 */
+	clearPendingOrder(orderId: string): void {
+		this.ctx.storage.sql.exec("DELETE FROM pending_order WHERE order_id = ?", orderId);
+	}
+
+	/** Records which client holds the units of the cart's checkout (see `Holder`), so payment can free its count. */
+	recordHolder(client: string): void {
+		this.ctx.storage.sql.exec(
+			"INSERT INTO holder (id, client) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET client = excluded.client",
+			client,
+		);
 	}
 
 	/**
@@ -362,14 +583,17 @@ export class Cart extends DurableObject<Env> {
 	 */
 	forgetCheckout(key: string, orderId: string): void {
 		this.ctx.storage.sql.exec("DELETE FROM checkouts WHERE key = ? AND order_id = ?", key, orderId);
+		this.clearPendingOrder(orderId);
 	}
 
-	/** Adds units to a line (creating it); refuses past 99 units or 50 lines. */
+	/** Adds units to a line (creating it); refuses past MAX_UNITS_PER_SKU units or 50 lines. */
 	addLine(caller: CartCaller, sku: string, quantity: number): CartResult {
+		const limited = this.#admit("cart_writes");
+		if (limited) return limited;
 		if (!this.#owned(caller)) return { ok: false, reason: "not_found" };
 		const current = this.#quantity(sku);
 		if (current === undefined && this.#lineCount() >= MAX_LINES) return { ok: false, reason: "line_limit" };
-		if ((current ?? 0) + quantity > MAX_LINE_QUANTITY) return { ok: false, reason: "quantity_limit", quantity: current ?? 0 };
+		if ((current ?? 0) + quantity > maxUnitsPerSku(this.env)) return { ok: false, reason: "quantity_limit", quantity: current ?? 0 };
 		this.ctx.storage.sql.exec(
 			"INSERT INTO lines (sku, quantity) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE SET quantity = quantity + excluded.quantity",
 			sku,
@@ -381,9 +605,11 @@ export class Cart extends DurableObject<Env> {
 
 	/** Sets a line's quantity; 0 removes it. Only lines already in the cart can be set. */
 	setQuantity(caller: CartCaller, sku: string, quantity: number): CartResult {
+		const limited = this.#admit("cart_writes");
+		if (limited) return limited;
 		if (!this.#owned(caller)) return { ok: false, reason: "not_found" };
 		if (this.#quantity(sku) === undefined) return { ok: false, reason: "line_not_found" };
-		if (quantity > MAX_LINE_QUANTITY) return { ok: false, reason: "quantity_limit" };
+		if (quantity > maxUnitsPerSku(this.env)) return { ok: false, reason: "quantity_limit" };
 		if (quantity <= 0) this.ctx.storage.sql.exec("DELETE FROM lines WHERE sku = ?", sku);
 		else this.ctx.storage.sql.exec("UPDATE lines SET quantity = ? WHERE sku = ?", quantity, sku);
 		this.#touch();
@@ -392,6 +618,8 @@ export class Cart extends DurableObject<Env> {
 
 	/** Removes a line; removing one that is not there changes nothing and succeeds. */
 	removeLine(caller: CartCaller, sku: string): CartResult {
+		const limited = this.#admit("cart_writes");
+		if (limited) return limited;
 		if (!this.#owned(caller)) return { ok: false, reason: "not_found" };
 		if (this.#quantity(sku) !== undefined) {
 			this.ctx.storage.sql.exec("DELETE FROM lines WHERE sku = ?", sku);
@@ -402,16 +630,19 @@ export class Cart extends DurableObject<Env> {
 
 	/**
 	 * Merges a guest cart's lines into this one. The rule: quantities of the
-	 * same SKU are summed and capped at 99; new SKUs are taken in the guest
+	 * same SKU are summed and capped at MAX_UNITS_PER_SKU; new SKUs are taken in the guest
 	 * cart's order while there is room, and those beyond the 50-line cap are
 	 * dropped. A guest cart id is merged at most once, so a retry (say, after
 	 * the guest cart failed to close) adds nothing twice.
 	 */
 	mergeFrom(caller: CartCaller, guestCartId: string, lines: readonly CartLine[]): CartResult<CartState & MergeOutcome> {
+		const limited = this.#admit("cart_writes");
+		if (limited) return limited;
 		if (!this.#owned(caller)) return { ok: false, reason: "not_found" };
 		const outcome: MergeOutcome = { capped: [], dropped: [], replayed: false };
 		const seen = this.ctx.storage.sql.exec("SELECT 1 FROM merged WHERE guest_cart_id = ?", guestCartId).toArray().length > 0;
 		if (seen) return { ok: true, cart: { ...this.#state(), ...outcome, replayed: true } };
+		const cap = maxUnitsPerSku(this.env);
 		for (const line of lines) {
 			const current = this.#quantity(line.sku);
 			if (current === undefined && this.#lineCount() >= MAX_LINES) {
@@ -419,11 +650,11 @@ export class Cart extends DurableObject<Env> {
 				continue;
 			}
 			const total = (current ?? 0) + line.quantity;
-			if (total > MAX_LINE_QUANTITY) outcome.capped.push(line.sku);
+			if (total > cap) outcome.capped.push(line.sku);
 			this.ctx.storage.sql.exec(
 				"INSERT INTO lines (sku, quantity) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE SET quantity = excluded.quantity",
 				line.sku,
-				Math.min(total, MAX_LINE_QUANTITY),
+				Math.min(total, cap),
 			);
 		}
 		this.ctx.storage.sql.exec("INSERT INTO merged (guest_cart_id) VALUES (?)", guestCartId);
@@ -450,6 +681,9 @@ export class Cart extends DurableObject<Env> {
 			);
 		}
 		this.ctx.storage.sql.exec("INSERT INTO settled (order_id) VALUES (?)", orderId);
+		// Paid: the order is no longer pending, and its units are sold, not held.
+		this.clearPendingOrder(orderId);
+		this.#releaseHolder();
 		this.#touch();
 		return { settled: true };
 	}

@@ -373,9 +373,18 @@ export class InventoryItem extends DurableObject<Env> {
 		await this.#schedule(pending > 0 ? Date.now() + 5000 : undefined);
 	}
 
-	/** Live stock: upgrades to a hibernatable WebSocket and sends the current availability at once. */
+	/**
+	 * Live stock: upgrades to a hibernatable WebSocket and sends the current
+	 * availability at once. At most MAX_LIVE_SOCKETS_PER_SKU listen at a time
+	 * (each costs memory here and a send per change); past that, 503: the page
+	 * keeps the badge it was rendered with.
+	 */
 	override async fetch(request: Request): Promise<Response> {
 		if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
+		const max = Number(this.env.MAX_LIVE_SOCKETS_PER_SKU);
+		if (this.ctx.getWebSockets().length >= (Number.isInteger(max) && max > 0 ? max : 500)) {
+			return new Response("too many live listeners", { status: 503 });
+		}
 		const sku = new URL(request.url).searchParams.get("sku") ?? "";
 		if (sku) this.#bind(sku);
 		this.#expire(Date.now());

@@ -90,13 +90,13 @@ describe("merge on sign-in", () => {
 		expect(quantities(mine)).toEqual(quantities(cart));
 	});
 
-	it("merges into the cart the shopper already has: same SKUs summed and capped at 99", async () => {
+	it("merges into the cart the shopper already has: same SKUs summed and capped at 10", async () => {
 		const shopper = await registerShopper();
 		const own = await json<CartBody>(request("POST", "/v1/carts", { bearer: shopper.access_token }), 201);
-		await json(request("POST", `/v1/carts/${own.id}/items`, { bearer: shopper.access_token }, { sku: sku(2), quantity: 60 }), 200);
+		await json(request("POST", `/v1/carts/${own.id}/items`, { bearer: shopper.access_token }, { sku: sku(2), quantity: 6 }), 200);
 		await json(request("POST", `/v1/carts/${own.id}/items`, { bearer: shopper.access_token }, { sku: sku(3), quantity: 1 }), 200);
 		const guest = await guestCartWith([
-			[sku(2), 50],
+			[sku(2), 5],
 			[sku(3), 2],
 			[sku(4), 1],
 		]);
@@ -104,14 +104,14 @@ describe("merge on sign-in", () => {
 		const session = await json<LoginBody>(login(shopper.user.email, { guest_cart_id: guest.id, guest_token: guest.token }), 200);
 		const cart = session.cart as CartBody;
 		expect(cart.id).toBe(own.id);
-		expect(quantities(cart)).toEqual({ [sku(2)]: 99, [sku(3)]: 3, [sku(4)]: 1 });
+		expect(quantities(cart)).toEqual({ [sku(2)]: 10, [sku(3)]: 3, [sku(4)]: 1 });
 		expect(cart.merge).toEqual({ capped: [sku(2)], dropped: [] });
 
 		// Signing in again with the same (now closed) guest cart adds nothing and still signs in.
 		const again = await json<LoginBody>(login(shopper.user.email, { guest_cart_id: guest.id, guest_token: guest.token }), 200);
 		expect(again.cart).toBeNull();
 		const mine = await json<CartBody>(request("GET", "/v1/me/cart", { bearer: again.access_token }), 200);
-		expect(quantities(mine)).toEqual({ [sku(2)]: 99, [sku(3)]: 3, [sku(4)]: 1 });
+		expect(quantities(mine)).toEqual({ [sku(2)]: 10, [sku(3)]: 3, [sku(4)]: 1 });
 	});
 
 	it("a wrong guest token signs in but merges nothing and leaves the guest cart to its owner", async () => {

@@ -186,10 +186,11 @@ describe("guest carts", () => {
 		expect((await ok(request("GET", `/v1/carts/${id}`, { token }))).lines).toEqual([]);
 	});
 
-	it("caps a line at 99 units and a cart at 50 lines", async () => {
+	it("caps a line at MAX_UNITS_PER_SKU (10) units and a cart at 50 lines", async () => {
+		expect(env.MAX_UNITS_PER_SKU).toBe("10");
 		const { id, token } = await newGuestCart();
 		const line = sku(0).sku;
-		await ok(add(id, { token }, line, 99));
+		await ok(add(id, { token }, line, 10));
 		const over = await add(id, { token }, line, 1);
 		expect(over.status).toBe(422);
 		expect((await problemOf(over)).code).toBe("quantity_limit");
@@ -204,16 +205,16 @@ describe("guest carts", () => {
 		await ok(add(id, { token }, sku(1).sku, 1));
 	});
 
-	it("serializes 20 parallel adds: never above 99, no add lost below the cap", async () => {
+	it("serializes 20 parallel adds: never above the cap of 10, no add lost below it", async () => {
 		const { id, token } = await newGuestCart();
 		const line = sku(2).sku;
-		const results = await Promise.all(Array.from({ length: 20 }, () => add(id, { token }, line, 5)));
+		const results = await Promise.all(Array.from({ length: 20 }, () => add(id, { token }, line, 1)));
 		const accepted = results.filter((r) => r.status === 200).length;
 		const refused = await Promise.all(results.filter((r) => r.status !== 200).map((r) => problemOf(r)));
 		expect(refused.every((p) => p.code === "quantity_limit")).toBe(true);
 		const cart = await ok(request("GET", `/v1/carts/${id}`, { token }));
-		expect(cart.lines[0]?.quantity).toBe(accepted * 5);
-		expect(accepted).toBe(19);
+		expect(cart.lines[0]?.quantity).toBe(accepted);
+		expect(accepted).toBe(10);
 	});
 });
 
@@ -239,15 +240,15 @@ describe("user carts", () => {
 		expect((await problemOf(res)).code).toBe("unauthorized");
 	});
 
-	it("merges a guest cart: sums quantities capped at 99, then closes the guest cart", async () => {
+	it("merges a guest cart: sums quantities capped at 10, then closes the guest cart", async () => {
 		const [a, b, c] = skus as [Sku, Sku, Sku];
 		const user = await ok(request("POST", "/v1/carts", { bearer: alice.access_token }), 201);
 		await ok(add(user.id, { bearer: alice.access_token }, a.sku, 2));
-		await ok(add(user.id, { bearer: alice.access_token }, c.sku, 90));
+		await ok(add(user.id, { bearer: alice.access_token }, c.sku, 9));
 		const guest = await newGuestCart();
 		await ok(add(guest.id, { token: guest.token }, a.sku, 3));
 		await ok(add(guest.id, { token: guest.token }, b.sku, 1));
-		await ok(add(guest.id, { token: guest.token }, c.sku, 20));
+		await ok(add(guest.id, { token: guest.token }, c.sku, 5));
 
 		const body = { guest_cart_id: guest.id, guest_token: guest.token };
 		// Without a session, with a wrong token, or into someone else's cart: 401/404, nothing merged.
@@ -259,7 +260,7 @@ describe("user carts", () => {
 		expect((await request("POST", `/v1/carts/${user.id}/merge`, { bearer: bob.access_token }, body)).status).toBe(404);
 
 		const merged = await ok(request("POST", `/v1/carts/${user.id}/merge`, { bearer: alice.access_token }, body));
-		expect(Object.fromEntries(merged.lines.map((l) => [l.sku, l.quantity]))).toEqual({ [a.sku]: 5, [b.sku]: 1, [c.sku]: 99 });
+		expect(Object.fromEntries(merged.lines.map((l) => [l.sku, l.quantity]))).toEqual({ [a.sku]: 5, [b.sku]: 1, [c.sku]: 10 });
 		expect(merged.merge).toEqual({ capped: [c.sku], dropped: [] });
 		expect(merged.owner).toBe("user");
 
@@ -267,7 +268,7 @@ describe("user carts", () => {
 		const again = await request("POST", `/v1/carts/${user.id}/merge`, { bearer: alice.access_token }, body);
 		expect(again.status).toBe(404);
 		const after = await ok(request("GET", `/v1/carts/${user.id}`, { bearer: alice.access_token }));
-		expect(after.item_count).toBe(105);
+		expect(after.item_count).toBe(16);
 	});
 });
 

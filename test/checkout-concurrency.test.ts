@@ -145,6 +145,7 @@ describe("no oversell through the HTTP layer (I1)", () => {
 	});
 
 	it("50 concurrent identical checkouts with one key: one order, every answer identical or 409 in flight", async () => {
+		// Each from a client of its own (helpers.ts), and a seen key does not count against the cart (policy checkouts).
 		const bus = new Bus();
 		const { sku } = await newSku();
 		await stock(sku, 50);

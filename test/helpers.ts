@@ -7,7 +7,19 @@ export const BASE = "https://api.test";
 
 /** Sends a request to the deployed Worker entry, as a client at the edge would. */
 export function call(path: string, init: RequestInit = {}): Promise<Response> {
-	return exports.default.fetch(new Request(`${BASE}${path}`, init));
+	const headers = new Headers(init.headers);
+	if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", randomClient());
+	return exports.default.fetch(new Request(`${BASE}${path}`, { ...init, headers }));
+}
+
+/**
+ * A fresh client address: every request a test sends without its own
+ * CF-Connecting-IP comes from a client of its own, so the per-client limits
+ * only count where a test means them to (it then sends one address throughout).
+ */
+export function randomClient(): string {
+	const part = () => Math.floor(Math.random() * 256);
+	return `10.${part()}.${part()}.${part()}`;
 }
 
 /** Runs a fetch handler with its own execution context and the test bindings, optionally overridden. */
@@ -18,7 +30,9 @@ export async function callWith(
 	overrides: Partial<Env> = {},
 ): Promise<Response> {
 	const ctx = createExecutionContext();
-	const response = await handler.fetch(new Request(`${BASE}${path}`, init), { ...env, ...overrides } as Env, ctx);
+	const headers = new Headers(init.headers);
+	if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", randomClient());
+	const response = await handler.fetch(new Request(`${BASE}${path}`, { ...init, headers }), { ...env, ...overrides } as Env, ctx);
 	await waitOnExecutionContext(ctx);
 	return response;
 }

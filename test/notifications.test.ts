@@ -57,7 +57,9 @@ describe("e-mails: one per event, recipient and kind", () => {
 		const [mail, ...more] = await mailFor(email, "verify_email");
 		expect(more).toEqual([]);
 		expect(mail?.status).toBe("sent");
-		expect(mail?.text).toContain(`http://localhost:8787/verify-email?token=${encodeURIComponent(String(verify.data.token))}`);
+		// The stored copy keeps the link without its token (notifications/redaction.ts); the provider got the real one.
+		expect(mail?.text).toContain("http://localhost:8787/verify-email?token=[redacted]");
+		expect(mail?.text).not.toContain(String(verify.data.token));
 		expect(mail?.html).toContain("Mia &lt;b&gt;Mail&lt;/b&gt;");
 		expect(mail?.html).not.toContain("<b>Mail</b>");
 
@@ -69,7 +71,8 @@ describe("e-mails: one per event, recipient and kind", () => {
 		await deliver([reset]);
 		const resets = await mailFor(email, "password_reset");
 		expect(resets).toHaveLength(1);
-		expect(resets[0]?.text).toContain("/reset-password?token=reset-token-0123456789abcdef");
+		expect(resets[0]?.text).toContain("/reset-password?token=[redacted]");
+		expect(resets[0]?.text).not.toContain("reset-token-0123456789abcdef");
 	});
 
 	it("order confirmation, shipping, cancellation and refund reach the buyer once each, however often delivered", async () => {
@@ -90,12 +93,18 @@ describe("e-mails: one per event, recipient and kind", () => {
 
 		const events = bus.notifications.take().map((s) => s.body);
 		const types = events.map((e) => e.type).sort();
-		expect(types).toEqual(["order.cancelled", "order.confirmation", "order.refunded", "order.shipped"]);
+		expect(types).toEqual(["order.cancelled", "order.confirmation", "order.confirmation", "order.refunded", "order.shipped"]);
 		// Everything three times: still one e-mail per event.
 		await deliver([...events, ...events]);
 		await deliver(events);
 		const mails = await mailFor(buyer);
-		expect(mails.map((m) => m.kind).sort()).toEqual(["order_cancelled", "order_confirmation", "order_refunded", "order_shipped"]);
+		expect(mails.map((m) => m.kind).sort()).toEqual([
+			"order_cancelled",
+			"order_confirmation",
+			"order_confirmation",
+			"order_refunded",
+			"order_shipped",
+		]);
 		const shipped = mails.find((m) => m.kind === "order_shipped");
 		expect(shipped?.text).toContain("TRK-123");
 		const confirmation = mails.find((m) => m.kind === "order_confirmation" && m.eventId.includes(placed.order.id));
@@ -344,6 +353,9 @@ async function paidOrderCancelled(bus: Bus, email: string): Promise<string> {
 	const { sku } = await newSku(700);
 	await stock(sku, 2);
 	const placed = await checkoutOk(bus, await guestCart([[sku, 1]]), { email });
+	// Paid first: an unpaid guest order's cancellation mails nobody (its address was never proven).
+	await confirm(bus, placed.payment?.id as string, "succeeded");
+	await bus.pump();
 	const res = await bus.request(`/v1/orders/${placed.order.id}/cancel`, {
 		method: "POST",
 		headers: headersFor({ orderToken: placed.order_token }, { "idempotency-key": `key-${crypto.randomUUID()}` }),

@@ -94,6 +94,18 @@ export class Bus {
 	 * Runs the orders consumer until no undelayed message is left (what a
 	 * handler sends is delivered in the next round). Delayed messages stay.
 	 */
+	/** Delivers every captured notification to its consumer (e-mails, outbound webhooks) as one batch. */
+	async deliverNotifications(overrides: Partial<Env> = {}) {
+		const ready = this.notifications.take(() => true);
+		const batch = createMessageBatch(
+			"notifications",
+			ready.map((sent, i) => ({ id: `n${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body: sent.body })),
+		);
+		const ctx = createExecutionContext();
+		await consumeQueueBatch(batch, { ...env, ...this.env, ...overrides } as Env, ctx);
+		return getQueueResult(batch, ctx);
+	}
+
 	async pump(rounds = 5): Promise<void> {
 		for (let i = 0; i < rounds; i++) {
 			const ready = this.orders.take((s) => s.delaySeconds === 0);

@@ -548,8 +548,8 @@ describe("GET /v1/admin/payments/reconciliation", () => {
 			components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
 		};
 		const operation = doc.paths["/v1/admin/payments/reconciliation"]?.get;
-		expect(Object.keys(operation?.responses ?? {}).sort()).toEqual(["200", "400", "401", "403"]);
-		expect(operation?.security).toEqual([{ bearerAuth: [] }]);
+		expect(Object.keys(operation?.responses ?? {}).sort()).toEqual(["200", "400", "401", "403", "500", "503"]);
+		expect(operation?.security).toEqual([{ adminBearerAuth: [] }]);
 		expect(Object.keys(doc.components.schemas.ReconciliationRun?.properties ?? {}).sort()).toEqual(
 			["applied", "checked", "checkpoint", "errors", "finished_at", "id", "provider", "started_at", "status", "unmatched", "window"].sort(),
 		);

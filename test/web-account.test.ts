@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { products, users } from "../workers/db/schema.ts";
+import { orders, products, users } from "../workers/db/schema.ts";
 import { CATALOG_PAGE_CACHE, PERSONAL_PAGE_CACHE } from "../workers/web/layout.tsx";
 import { PASSWORD, registerShopper, uniqueEmail } from "./accounts-helpers.ts";
 import { withDb } from "./helpers.ts";
@@ -98,12 +98,23 @@ describe("sign-in, registration and the account page", () => {
 		expect(taken.status).toBe(422);
 		expect(await taken.text()).toContain("An account with this e-mail address already exists.");
 
-		const orderIds: string[] = [];
-		for (let i = 0; i < 2; i++) {
+		const checkout = async () => {
 			const key = fieldValue(await browser.page("/checkout"), "idempotency_key");
 			const location = redirectOf(await browser.post("/checkout", { ...CHECKOUT_FORM, email, idempotency_key: key }));
-			orderIds.push(location.split("/")[2] as string);
-		}
+			return location.split("/")[2] as string;
+		};
+		const orderIds = [await checkout()];
+		// While that order is unpaid, checking the cart out again answers it rather than place a second.
+		expect(await checkout()).toBe(orderIds[0]);
+		// Once its reservation has run out it no longer stands in the way.
+		await withDb((db) =>
+			db.primary
+				.update(orders)
+				.set({ reservationExpiresAt: new Date(Date.now() - 1000) })
+				.where(eq(orders.id, orderIds[0] as string)),
+		);
+		orderIds.push(await checkout());
+		expect(orderIds[1]).not.toBe(orderIds[0]);
 		// A signed-in shopper's orders are theirs: no guest cookie needed.
 		expect(browser.cookies.has("ec_orders")).toBe(false);
 		expect(await browser.page(`/orders/${orderIds[0]}`)).toContain("Awaiting payment");

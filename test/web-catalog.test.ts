@@ -131,7 +131,7 @@ describe("product page", () => {
 		expect(page).toMatch(/€25\.00/);
 		expect(page).toContain(`data-live-sku="${plenty.sku}" data-available="12" data-level="ok">12 in stock</span>`);
 		expect(page).toContain('<label for="quantity">Quantity</label>');
-		expect(page).toMatch(/name="quantity" min="1" max="99" step="1" value="1"/);
+		expect(page).toMatch(/name="quantity" min="1" max="10" step="1" value="1"/);
 		expect(page).toContain('<button type="submit" class="wide">Add to cart</button>');
 
 		const few = await product(900, 3);

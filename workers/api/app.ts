@@ -1,5 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
@@ -139,6 +139,37 @@ function failureKind(err: unknown): string | undefined {
 	return undefined;
 }
 
+/** A percent-encoded C0 control character or DEL: %00–%1F, %7F. */
+const ENCODED_CONTROL = /%(?:[01][0-9a-f]|7f)/i;
+
+/**
+ * Refuses a path or query holding a control character (NUL and friends) with
+ * 400, before any route sees it: no id, SKU, slug or search term has one, and
+ * Postgres refuses a NUL in text outright, which would otherwise surface as a
+ * 500 from whichever query first received it. The URL parser has already
+ * percent-encoded any raw control character, so the encoded form is all
+ * there is to look for.
+ */
+function refuseControlCharacters(): MiddlewareHandler<AppEnv> {
+	return async (c, next) => {
+		const url = c.req.url;
+		const start = url.indexOf("/", url.indexOf("//") + 2);
+		const hash = url.indexOf("#");
+		const target = url.slice(start, hash === -1 ? undefined : hash);
+		if (!ENCODED_CONTROL.test(target)) return next();
+		const query = target.indexOf("?");
+		const where = ENCODED_CONTROL.test(query === -1 ? target : target.slice(0, query)) ? "path" : "query";
+		return respond(
+			c,
+			makeProblem(400, "validation_failed", "Request validation failed", {
+				detail: `The request ${where} holds a control character.`,
+				requestId: c.get("requestId"),
+				errors: [{ path: where, message: "Control characters (U+0000–U+001F, U+007F) are not allowed." }],
+			}),
+		);
+	};
+}
+
 function corsOrigins(env: Env): string[] | "*" {
 	const raw = (env.CORS_ORIGINS ?? "").trim();
 	if (raw === "*") return "*";
@@ -188,6 +219,7 @@ export function createApp(mount: (app: OpenAPIHono<AppEnv>) => void): OpenAPIHon
 			maxAge: 600,
 		})(c, next);
 	});
+	app.use("*", refuseControlCharacters());
 	app.use("*", limitBodySize({ skip: (path) => MEDIA_UPLOAD_PATH.test(path) }));
 	app.use(
 		"*",

@@ -5,7 +5,7 @@ import type { WaitUntil } from "../domain/runtime.ts";
 import { queueNotification } from "../queues/producers.ts";
 import { consumeAccountToken, createAccountToken } from "./account-tokens.ts";
 import { hashPassword } from "./password.ts";
-import { revokeAllSessions } from "./sessions.ts";
+import { revokeAllSessions, type SessionConfig } from "./sessions.ts";
 
 /**
  * E-mail verification and password reset, shared by the API
@@ -28,10 +28,12 @@ export async function verifyEmailWithToken(db: Db, token: string): Promise<boole
 
 /**
  * Sets a new password with a reset token and signs out every session of the
- * account. Receiving the reset e-mail proves the address, so it counts as
- * verified too. False when the token is unknown, used or expired.
+ * account: refresh tokens at once, and every access token issued before the
+ * reset (the user's cut-off in the revocation list). Receiving the reset
+ * e-mail proves the address, so it counts as verified too. False when the
+ * token is unknown, used or expired.
  */
-export async function resetPasswordWithToken(db: Db, token: string, password: string): Promise<boolean> {
+export async function resetPasswordWithToken(db: Db, env: SessionConfig, token: string, password: string): Promise<boolean> {
 	const passwordHash = await hashPassword(password);
 	return db.transaction(async (tx) => {
 		const userId = await consumeAccountToken(tx, token, "password_reset");
@@ -40,7 +42,7 @@ export async function resetPasswordWithToken(db: Db, token: string, password: st
 			.update(users)
 			.set({ passwordHash, emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, now())`, updatedAt: sql`now()` })
 			.where(eq(users.id, userId));
-		await revokeAllSessions(tx, userId, "password_reset");
+		await revokeAllSessions(tx, env, userId, "password_reset");
 		return true;
 	});
 }

@@ -1,12 +1,26 @@
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
-import type { Db, Executor } from "../db/client.ts";
+import type { Db, Executor, Tx } from "../db/client.ts";
 import { refreshTokens, users } from "../db/schema.ts";
 import { DomainError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
+import { listRevokedSession, listRevokedUser, type RevocationConfig } from "./revocation.ts";
 import { hashToken, randomToken } from "./secrets.ts";
-import { accessTokenTtl, type Role, signAccessToken, type TokenConfig } from "./tokens.ts";
+import { accessTokenMaxLifetime, accessTokenTtl, type Role, signAccessToken, type TokenConfig } from "./tokens.ts";
 
-export interface SessionConfig extends TokenConfig {
+/**
+ * A session is one sign-in (or registration): one refresh-token family, whose
+ * id (`ses_…`) every access token issued in it carries as `sid`. Rotation
+ * keeps the family, so the tokens of one device share a `sid`, and a second
+ * sign-in, on another device or the same one, is another session.
+ *
+ * Revoking marks the family's rows in Postgres (the refresh is refused from
+ * then on) and lists the session, or for a password reset the user, in the
+ * revocation list (revocation.ts), so the access tokens already out die too.
+ * The list is written inside the revoking transaction, before the commit: a
+ * failed write undoes the revocation and the caller's retry does both again.
+ */
+
+export interface SessionConfig extends TokenConfig, RevocationConfig {
 	REFRESH_TOKEN_TTL_DAYS?: string;
 }
 
@@ -83,7 +97,7 @@ export async function rotateSession(db: Db, env: SessionConfig, presented: strin
 				.from(refreshTokens)
 				.where(eq(refreshTokens.tokenHash, tokenHash));
 			if (seen?.rotatedAt && !seen.revokedAt) {
-				await revokeFamily(tx, seen.familyId, "reuse_detected");
+				await revokeFamily(tx, env, seen.familyId, "reuse_detected");
 				return { kind: "reused" as const };
 			}
 			return { kind: "invalid" as const };
@@ -101,27 +115,45 @@ export async function rotateSession(db: Db, env: SessionConfig, presented: strin
 	return outcome.tokens;
 }
 
-/** Revokes every live token of a family (one sign-in session). */
-export async function revokeFamily(db: Executor, familyId: string, reason: string): Promise<void> {
-	await db
+/**
+ * Revokes a family (one session): its live refresh tokens, and its access
+ * tokens through the revocation list. A family revoked before is left as it
+ * is (it was listed then). Run it in a transaction (see the module comment).
+ */
+export async function revokeFamily(tx: Tx, env: SessionConfig, familyId: string, reason: string): Promise<void> {
+	const revoked = await tx
 		.update(refreshTokens)
 		.set({ revokedAt: sql`now()`, revokedReason: reason })
-		.where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
+		.where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)))
+		.returning({ id: refreshTokens.id });
+	if (revoked.length > 0) await listRevokedSession(env, familyId, accessTokenMaxLifetime(env));
 }
 
-/** Revokes the family a presented refresh token belongs to; unknown tokens are ignored. */
-export async function revokeSessionOf(db: Db, presented: string, reason: string): Promise<void> {
-	const [row] = await db
-		.select({ familyId: refreshTokens.familyId })
-		.from(refreshTokens)
-		.where(eq(refreshTokens.tokenHash, await hashToken(presented)));
-	if (row) await revokeFamily(db, row.familyId, reason);
+/** Revokes the session a presented refresh token belongs to; unknown tokens are ignored. */
+export async function revokeSessionOf(db: Db, env: SessionConfig, presented: string, reason: string): Promise<void> {
+	const tokenHash = await hashToken(presented);
+	await db.transaction(async (tx) => {
+		const [row] = await tx.select({ familyId: refreshTokens.familyId }).from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash));
+		if (row) await revokeFamily(tx, env, row.familyId, reason);
+	});
 }
 
-/** Revokes every session of a user, e.g. after a password reset. */
-export async function revokeAllSessions(db: Executor, userId: string, reason: string): Promise<void> {
-	await db
+/** Revokes a session by its id (an access token's `sid`), e.g. when only the access token is at hand. */
+export async function revokeSession(db: Db, env: SessionConfig, sessionId: string, reason: string): Promise<void> {
+	await db.transaction((tx) => revokeFamily(tx, env, sessionId, reason));
+}
+
+/**
+ * Revokes every session of a user, e.g. after a password reset: all refresh
+ * tokens, and every access token issued until now through the user's cut-off
+ * in the revocation list. The cut-off is taken after the update, which waits
+ * for a refresh of the user that is committing meanwhile, so the access
+ * token that refresh issued falls before it. Run it in a transaction.
+ */
+export async function revokeAllSessions(tx: Tx, env: SessionConfig, userId: string, reason: string): Promise<void> {
+	await tx
 		.update(refreshTokens)
 		.set({ revokedAt: sql`now()`, revokedReason: reason })
 		.where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
+	await listRevokedUser(env, userId, accessTokenMaxLifetime(env));
 }

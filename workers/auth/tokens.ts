@@ -1,6 +1,7 @@
 import { errors, type JWTPayload, jwtVerify, SignJWT } from "jose";
 import { DomainError } from "../domain/errors.ts";
-import { ACCESS_TOKEN_ALG, KeyConfigurationError, loadSigningKeys } from "./keys.ts";
+import { ACCESS_TOKEN_ALG, KeyConfigurationError, loadSigningKeys, type SigningKeys } from "./keys.ts";
+import { isRevoked, type RevocationConfig } from "./revocation.ts";
 
 export type Role = "customer" | "admin";
 
@@ -29,12 +30,22 @@ export function accessTokenTtl(env: TokenConfig): number {
 	return Number.isFinite(ttl) && ttl > 0 ? ttl : DEFAULT_ACCESS_TTL_SECONDS;
 }
 
+/** How long an access token issued now may still be accepted: its lifetime plus the verifier's clock tolerance. */
+export function accessTokenMaxLifetime(env: TokenConfig): number {
+	return accessTokenTtl(env) + CLOCK_TOLERANCE_SECONDS;
+}
+
 function issuerAndAudience(env: TokenConfig): { issuer: string; audience: string } {
 	if (!env.JWT_ISSUER || !env.JWT_AUDIENCE) throw new KeyConfigurationError("JWT_ISSUER and JWT_AUDIENCE must be set");
 	return { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE };
 }
 
-/** Signs a short-lived access token (RFC 9068 `at+jwt`) with the current key. */
+/**
+ * Signs a short-lived access token (RFC 9068 `at+jwt`) with the current key.
+ * `iat` keeps its milliseconds (a NumericDate may be fractional, RFC 7519
+ * §2), so a password reset's cut-off tells apart the tokens issued just
+ * before it from those of a sign-in in the same second just after.
+ */
 export async function signAccessToken(env: TokenConfig, claims: AccessClaims): Promise<string> {
 	const keys = await loadSigningKeys(env.JWT_KEYS);
 	const { issuer, audience } = issuerAndAudience(env);
@@ -43,7 +54,7 @@ export async function signAccessToken(env: TokenConfig, claims: AccessClaims): P
 		.setSubject(claims.userId)
 		.setIssuer(issuer)
 		.setAudience(audience)
-		.setIssuedAt()
+		.setIssuedAt(Date.now() / 1000)
 		.setNotBefore("0s")
 		.setExpirationTime(`${accessTokenTtl(env)}s`)
 		.setJti(crypto.randomUUID())
@@ -56,15 +67,53 @@ export function unauthorized(detail: string): DomainError {
 	});
 }
 
+interface VerifiedToken {
+	claims: AccessClaims;
+	issuedAtMs: number;
+	expiresAtMs: number;
+	/** What it was verified against: a change of keys, issuer or audience means verifying again. */
+	keys: SigningKeys;
+	issuer: string;
+	audience: string;
+}
+
+/** Tokens this isolate verified, by token, until their `exp`; the least recently used go first. */
+const verifiedTokens = new Map<string, VerifiedToken>();
+const MAX_VERIFIED_TOKENS = 1_000;
+
 /**
  * Verifies an access token: signature by one of our keys chosen by `kid`
  * (an unknown kid fails), algorithm pinned to ES256 (so `none` and HS256
  * confusion fail), issuer, audience, expiry and not-before with a small clock
- * tolerance, and the token type. Any failure is the same 401.
+ * tolerance, and the token type. Then its session and user are checked
+ * against the revocation list (revocation.ts) on every call: a token of a
+ * signed-out session, or issued before its user's password reset, fails too.
+ * Any failure is the same 401 `unauthorized` with a Bearer challenge, like
+ * any invalid token (RFC 6750 `invalid_token`).
+ *
+ * A signature checked once is remembered per isolate until the token expires,
+ * so a client repeating its token costs a map lookup, not an ES256
+ * verification; the revocation check is never skipped.
  */
-export async function verifyAccessToken(env: TokenConfig, token: string): Promise<AccessClaims> {
+export async function verifyAccessToken(env: TokenConfig & RevocationConfig, token: string): Promise<AccessClaims> {
+	const verified = await verifySignedToken(env, token);
+	const { claims } = verified;
+	if (await isRevoked(env, { sessionId: claims.sessionId, userId: claims.userId, issuedAtMs: verified.issuedAtMs })) {
+		throw unauthorized("This session has ended (signed out, password reset, or a refresh token reused). Sign in again.");
+	}
+	// A copy: the cached claims are shared by every request that presents the token.
+	return { ...claims };
+}
+
+async function verifySignedToken(env: TokenConfig, token: string): Promise<VerifiedToken> {
 	const keys = await loadSigningKeys(env.JWT_KEYS);
 	const { issuer, audience } = issuerAndAudience(env);
+	const cached = verifiedTokens.get(token);
+	if (cached && cached.keys === keys && cached.issuer === issuer && cached.audience === audience && Date.now() < cached.expiresAtMs) {
+		verifiedTokens.delete(token);
+		verifiedTokens.set(token, cached);
+		return cached;
+	}
 	let payload: JWTPayload;
 	try {
 		({ payload } = await jwtVerify(
@@ -90,5 +139,19 @@ export async function verifyAccessToken(env: TokenConfig, token: string): Promis
 	if ((role !== "customer" && role !== "admin") || typeof payload.sid !== "string" || !payload.sub) {
 		throw unauthorized("The access token is invalid or expired.");
 	}
-	return { userId: payload.sub, role, sessionId: payload.sid };
+	const verified: VerifiedToken = {
+		claims: { userId: payload.sub, role, sessionId: payload.sid },
+		issuedAtMs: Math.round((payload.iat as number) * 1000),
+		expiresAtMs: (payload.exp as number) * 1000,
+		keys,
+		issuer,
+		audience,
+	};
+	verifiedTokens.delete(token);
+	verifiedTokens.set(token, verified);
+	if (verifiedTokens.size > MAX_VERIFIED_TOKENS) {
+		const oldest = verifiedTokens.keys().next().value;
+		if (oldest !== undefined) verifiedTokens.delete(oldest);
+	}
+	return verified;
 }

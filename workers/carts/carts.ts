@@ -1,5 +1,5 @@
 import type { Cart, CartFailure } from "../../durable-objects/cart.ts";
-import { DomainError, notFound } from "../domain/errors.ts";
+import { DomainError, notFound, type RateLimitState } from "../domain/errors.ts";
 
 /** `newId("cart")`: the prefix and 20 characters of Crockford base32. */
 export const CART_ID = /^cart_[0-9abcdefghjkmnpqrstvwxyz]{20}$/;
@@ -15,7 +15,7 @@ export function cartNotFound(): DomainError {
 }
 
 /** Maps a refusal from the Cart object to problem+json. */
-export function cartFailure(reason: CartFailure, sku?: string): DomainError {
+export function cartFailure(reason: CartFailure, sku?: string, maxUnits?: number, rateLimit?: RateLimitState): DomainError {
 	switch (reason) {
 		case "not_found":
 			return cartNotFound();
@@ -23,12 +23,19 @@ export function cartFailure(reason: CartFailure, sku?: string): DomainError {
 			return new DomainError("line_not_found", { detail: `The cart has no line for ${sku}.` });
 		case "quantity_limit":
 			return new DomainError("quantity_limit", {
-				detail: `A line holds at most 99 units${sku ? ` of ${sku}` : ""}.`,
+				detail: `A cart holds at most ${maxUnits ?? "the allowed number of"} units${sku ? ` of ${sku}` : " of one item"}.`,
+				...(maxUnits ? { extensions: { max: maxUnits } } : {}),
 			});
 		case "line_limit":
 			return new DomainError("line_limit", { detail: "A cart holds at most 50 different items." });
 		case "exists":
 			return new DomainError("cart_exists", { detail: "A cart with this id exists." });
+		case "rate_limited":
+			return new DomainError("rate_limited", {
+				detail: `Too many requests of this kind for this cart. Try again in ${rateLimit?.resetSeconds ?? 60} seconds.`,
+				retryAfterSeconds: rateLimit?.resetSeconds ?? 60,
+				...(rateLimit ? { rateLimit } : {}),
+			});
 		case "changed":
 			return new DomainError("cart_changed", {
 				detail: "The cart changed while its stock was being held. Hold it again.",

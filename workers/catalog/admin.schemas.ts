@@ -36,11 +36,17 @@ const options = z
 	.record(z.string().min(1).max(50), z.string().max(200))
 	.refine((record) => Object.keys(record).length <= 10, "At most 10 options.")
 	.openapi({ example: { Colour: "Navy", Size: "M" } });
-const priceMinor = z.number().int().min(0).max(MAX_PRICE_MINOR).openapi({ description: "Minor units (cents)", example: 8900 });
+const priceMinor = z
+	.number()
+	.int()
+	.min(0)
+	.max(MAX_PRICE_MINOR)
+	.openapi({ format: "int32", description: "Minor units (cents)", example: 8900 });
+// The pattern fixes the length; maxLength says so to readers of the OpenAPI document.
 const currency = z
 	.string()
 	.regex(/^[A-Z]{3}$/, "Use an ISO 4217 code in capitals, e.g. EUR.")
-	.openapi({ example: "EUR" });
+	.openapi({ example: "EUR", maxLength: 3 });
 
 /** Flags the second and later occurrences of each SKU, so the error points at the duplicate. */
 function refineUniqueSkus(variants: readonly { sku: string }[], ctx: z.RefinementCtx): void {
@@ -125,36 +131,52 @@ export const PatchProductBody = z
 	.refine((body) => Object.keys(body).length > 0, "Send at least one field to change.")
 	.openapi("AdminPatchProductRequest");
 
+// Answers are documented with the limits the requests above enforce.
+const id = (prefix: string, example: string) =>
+	z
+		.string()
+		.max(64)
+		.regex(new RegExp(`^${prefix}_[0-9a-z]+$`))
+		.openapi({ example });
+const timestamp = z.iso.datetime().max(30);
+const INT32_MAX = 2 ** 31 - 1;
+/** Page cursors are base64url (domain/cursor.ts). */
+const cursor = z
+	.string()
+	.max(200)
+	.regex(/^[A-Za-z0-9_-]+$/, "Use the next_cursor of a previous page.");
+
 export const AdminVariantSchema = z
 	.object({
-		id: z.string().openapi({ example: "var_9q0x7v3b6n1c5d4f8k2m" }),
-		sku: z.string(),
-		title: z.string(),
-		options: z.record(z.string(), z.string()),
-		price_minor: z.number().int(),
-		currency: z.string(),
-		position: z.number().int(),
+		id: id("var", "var_9q0x7v3b6n1c5d4f8k2m"),
+		sku,
+		title: z.string().max(200),
+		options: z.record(z.string().max(50), z.string().max(200)).openapi({ maxProperties: 10 }),
+		price_minor: priceMinor,
+		currency,
+		position: z.number().int().min(0).max(INT32_MAX).openapi({ format: "int32" }),
 		archived: z.boolean(),
 	})
 	.openapi("AdminVariant");
 
 export const AdminProductSchema = z
 	.object({
-		id: z.string().openapi({ example: "prod_9q0x7v3b6n1c5d4f8k2m" }),
-		slug: z.string(),
-		title: z.string(),
-		description: z.string(),
+		id: id("prod", "prod_9q0x7v3b6n1c5d4f8k2m"),
+		slug,
+		title: z.string().max(200),
+		description,
 		status: status,
-		category_id: z.string().nullable(),
-		attributes: z.record(z.string(), z.string()),
-		variants: z.array(AdminVariantSchema).openapi({ description: "Every variant, archived ones included, by position" }),
-		created_at: z.string(),
-		updated_at: z.string(),
+		category_id: id("cat", "cat_0a1b2c3d4e5f6g7h8i9j").nullable(),
+		attributes: z.record(z.string().max(100), z.string().max(500)).openapi({ maxProperties: 50 }),
+		// Archived variants stay (orders reference them), so only the column type bounds how many there are.
+		variants: z.array(AdminVariantSchema).max(INT32_MAX).openapi({ description: "Every variant, archived ones included, by position" }),
+		created_at: timestamp,
+		updated_at: timestamp,
 	})
 	.openapi("AdminProduct");
 
 export const AdminProductPageSchema = z
-	.object({ data: z.array(AdminProductSchema), next_cursor: z.string().nullable() })
+	.object({ data: z.array(AdminProductSchema).max(MAX_ADMIN_PAGE_SIZE), next_cursor: cursor.nullable() })
 	.openapi("AdminProductPage");
 
 export const AdminProductListQuery = z
@@ -167,15 +189,7 @@ export const AdminProductListQuery = z
 			.max(200)
 			.optional()
 			.openapi({ description: "Substring of the title, slug or a variant's SKU (case-insensitive)" }),
-		limit: z.coerce.number().int().min(1).max(MAX_ADMIN_PAGE_SIZE).default(50),
-		cursor: z.string().max(200).optional().openapi({ description: "`next_cursor` of the previous page" }),
+		limit: z.coerce.number().int().min(1).max(MAX_ADMIN_PAGE_SIZE).default(50).openapi({ format: "int32" }),
+		cursor: cursor.optional().openapi({ description: "`next_cursor` of the previous page" }),
 	})
 	.strict();
-
-export const ProductIdParam = z.object({
-	id: z
-		.string()
-		.min(1)
-		.max(64)
-		.openapi({ param: { name: "id", in: "path" }, example: "prod_9q0x7v3b6n1c5d4f8k2m" }),
-});

@@ -3,7 +3,7 @@
  * SQL in `migrations/` from this file; nothing else defines tables.
  *
  * Conventions: prefixed text ids (`prod_…`), money as integer minor units next
- * to an ISO-4217 currency, timestamps with time zone.
+ * to an ISO-4217 currency (`minorUnits`), timestamps with time zone.
  */
 import { sql } from "drizzle-orm";
 import {
@@ -26,6 +26,20 @@ import {
 import { ORDER_STATUSES } from "../orders/state.ts";
 
 const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
+
+/**
+ * A money column: `bigint` in Postgres (an `integer` ends at 2,147,483,647
+ * minor units, €21.4M, which one order of expensive lines passes), read and
+ * written as a JS number. A number is exact up to Number.MAX_SAFE_INTEGER
+ * (about 9 × 10^15), and the input bounds keep every value far below it: a
+ * price is at most 100,000,000 (catalog/admin.schemas.ts) and a cart holds at
+ * most 50 lines of at most 99 units (durable-objects/cart.ts), so a subtotal
+ * stays under 5 × 10^11; checkout refuses a total above MAX_ORDER_TOTAL_MINOR
+ * (orders/pricing.ts, which also refuses a maximum past the safe range); and
+ * payments, refunds and the provider's record carry an order's total or part
+ * of it.
+ */
+const minorUnits = (name: string) => bigint(name, { mode: "number" });
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
@@ -175,7 +189,7 @@ export const variants = pgTable(
 		sku: text("sku").notNull(),
 		title: text("title").notNull(),
 		options: jsonb("options").$type<Record<string, string>>().notNull().default({}),
-		priceMinor: integer("price_minor").notNull(),
+		priceMinor: minorUnits("price_minor").notNull(),
 		currency: char("currency", { length: 3 }).notNull(),
 		position: integer("position").notNull().default(0),
 		/** Archived variants stay for order history but are no longer sold or shown. */
@@ -229,7 +243,8 @@ export const stockLevels = pgTable("stock_levels", {
 
 /**
  * Messages a queue gave up on, drained from the dead-letter queues so that an
- * admin can inspect and replay them. One row per (queue, message id).
+ * admin can inspect and replay them. One row per (queue, message id). `body`
+ * is stored with its tokens replaced by `[redacted]` (queues/dead-letters.ts).
  */
 export const deadLetters = pgTable(
 	"dead_letters",
@@ -314,11 +329,11 @@ export const orders = pgTable(
 		email: text("email").notNull(),
 		status: orderStatus("status").notNull().default("pending_payment"),
 		currency: char("currency", { length: 3 }).notNull(),
-		subtotalMinor: integer("subtotal_minor").notNull(),
-		discountMinor: integer("discount_minor").notNull().default(0),
-		shippingMinor: integer("shipping_minor").notNull(),
-		taxMinor: integer("tax_minor").notNull(),
-		totalMinor: integer("total_minor").notNull(),
+		subtotalMinor: minorUnits("subtotal_minor").notNull(),
+		discountMinor: minorUnits("discount_minor").notNull().default(0),
+		shippingMinor: minorUnits("shipping_minor").notNull(),
+		taxMinor: minorUnits("tax_minor").notNull(),
+		totalMinor: minorUnits("total_minor").notNull(),
 		discountCode: text("discount_code"),
 		shippingAddress: jsonb("shipping_address").$type<ShippingAddress>().notNull(),
 		cartId: text("cart_id").notNull(),
@@ -360,9 +375,9 @@ export const orderLines = pgTable(
 		productId: text("product_id").notNull(),
 		variantId: text("variant_id").notNull(),
 		title: text("title").notNull(),
-		unitPriceMinor: integer("unit_price_minor").notNull(),
+		unitPriceMinor: minorUnits("unit_price_minor").notNull(),
 		quantity: integer("quantity").notNull(),
-		lineTotalMinor: integer("line_total_minor").notNull(),
+		lineTotalMinor: minorUnits("line_total_minor").notNull(),
 		/** Units of this line refunded so far (partial refunds); never more than ordered. */
 		refundedQuantity: integer("refunded_quantity").notNull().default(0),
 	},
@@ -388,7 +403,7 @@ export const refunds = pgTable(
 		orderId: text("order_id")
 			.notNull()
 			.references(() => orders.id, { onDelete: "cascade" }),
-		amountMinor: integer("amount_minor").notNull(),
+		amountMinor: minorUnits("amount_minor").notNull(),
 		currency: char("currency", { length: 3 }).notNull(),
 		lines: jsonb("lines").$type<{ sku: string; quantity: number }[]>().notNull().default([]),
 		restock: boolean("restock").notNull().default(false),
@@ -412,9 +427,9 @@ export const payments = pgTable(
 		provider: text("provider").notNull(),
 		providerPaymentId: text("provider_payment_id"),
 		status: paymentStatus("status").notNull().default("requires_action"),
-		amountMinor: integer("amount_minor").notNull(),
+		amountMinor: minorUnits("amount_minor").notNull(),
 		currency: char("currency", { length: 3 }).notNull(),
-		refundedMinor: integer("refunded_minor").notNull().default(0),
+		refundedMinor: minorUnits("refunded_minor").notNull().default(0),
 		providerRefundId: text("provider_refund_id"),
 		createdAt: createdAt(),
 		updatedAt: updatedAt(),
@@ -525,7 +540,7 @@ export const testProviderPayments = pgTable(
 		eventId: text("event_id").primaryKey(),
 		providerPaymentId: text("provider_payment_id").notNull(),
 		orderId: text("order_id"),
-		amountMinor: integer("amount_minor").notNull(),
+		amountMinor: minorUnits("amount_minor").notNull(),
 		currency: char("currency", { length: 3 }).notNull(),
 		succeededAt: timestamp("succeeded_at", { withTimezone: true, precision: 3 }).notNull(),
 	},
@@ -561,10 +576,14 @@ export const discountCodes = pgTable(
 	{
 		code: text("code").primaryKey(),
 		kind: discountKind("kind").notNull(),
-		/** Basis points for `percentage` (1000 = 10 %), minor units for `fixed`. */
-		value: integer("value").notNull(),
+		/**
+		 * Basis points for `percentage` (1000 = 10 %, at most 10000: the check below),
+		 * minor units for `fixed`. A money column, since it may hold money; basis
+		 * points fit it as well.
+		 */
+		value: minorUnits("value").notNull(),
 		currency: char("currency", { length: 3 }),
-		minSubtotalMinor: integer("min_subtotal_minor").notNull().default(0),
+		minSubtotalMinor: minorUnits("min_subtotal_minor").notNull().default(0),
 		startsAt: timestamp("starts_at", { withTimezone: true }),
 		endsAt: timestamp("ends_at", { withTimezone: true }),
 		maxUses: integer("max_uses"),
@@ -603,14 +622,18 @@ export const discountRedemptions = pgTable(
 	(t) => [index("discount_redemptions_customer_idx").on(t.code, t.customer)],
 );
 
-export const notificationStatus = pgEnum("notification_status", ["sending", "sent", "failed", "skipped"]);
+/** `limited`: not sent because its recipient already had EMAIL_LIMITS' share of this kind (notifications/limits.ts). */
+export const notificationStatus = pgEnum("notification_status", ["sending", "sent", "failed", "skipped", "limited"]);
 export const deliveryStatus = pgEnum("delivery_status", ["pending", "succeeded", "failed"]);
 
 /**
  * One row per e-mail the platform means to send, keyed by a deterministic id
  * (event + recipient + kind): a redelivered event finds its row and sends
  * nothing twice. The rendered message is kept, so `GET /v1/admin/notifications`
- * shows what was (or, with the development adapter, would have been) sent.
+ * shows what was (or, with the development adapter, would have been) sent,
+ * with its secrets (link tokens) replaced by `[redacted]`: only the provider
+ * gets the real link (notifications/redaction.ts). `recipient` is normalised
+ * (auth/email.ts), so the per-recipient limit counts one address once.
  */
 export const notifications = pgTable(
 	"notifications",

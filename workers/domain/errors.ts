@@ -75,6 +75,7 @@ const REGISTRY = {
 	already_replayed: ["conflict", "Already replayed"],
 	unknown_queue: ["conflict", "Unknown queue"],
 	refund_refused: ["conflict", "Refund refused"],
+	hold_time_exhausted: ["conflict", "Hold time exhausted"],
 
 	payload_too_large: ["too_large", "Request body too large"],
 	unsupported_media_type: ["unsupported_media", "Unsupported media type"],
@@ -94,9 +95,11 @@ const REGISTRY = {
 	invalid_discount_code: ["unprocessable", "Invalid discount code"],
 	payment_rejected: ["unprocessable", "Payment rejected"],
 	url_refused: ["unprocessable", "URL refused"],
+	order_too_large: ["unprocessable", "Order too large"],
 
 	upgrade_required: ["upgrade_required", "WebSocket required"],
 	rate_limited: ["rate_limited", "Too many attempts"],
+	hold_limit: ["rate_limited", "Too much stock held"],
 
 	payment_provider_unavailable: ["upstream_failed", "Payment provider unavailable"],
 
@@ -120,7 +123,18 @@ export interface DomainErrorOptions {
 	extensions?: Record<string, unknown>;
 	/** For outages and limits: when a retry may succeed. */
 	retryAfterSeconds?: number;
+	/** For a refusal by a limit: which policy refused, what it allows, and when it resets. */
+	rateLimit?: RateLimitState;
 	cause?: unknown;
+}
+
+/** One limit's state as the IETF RateLimit headers report it: `limit` per `period` seconds, `remaining` until `resetSeconds`. */
+export interface RateLimitState {
+	policy: string;
+	limit: number;
+	period: number;
+	remaining: number;
+	resetSeconds: number;
 }
 
 /** A failure the caller can act on, or an outage to retry later. */
@@ -131,6 +145,7 @@ export class DomainError extends Error {
 	readonly detail: string | undefined;
 	readonly extensions: Record<string, unknown>;
 	readonly retryAfterSeconds: number | undefined;
+	readonly rateLimit: RateLimitState | undefined;
 
 	constructor(code: ErrorCode, options: DomainErrorOptions = {}) {
 		const [kind, title] = REGISTRY[code];
@@ -142,6 +157,7 @@ export class DomainError extends Error {
 		this.detail = options.detail;
 		this.extensions = options.extensions ?? {};
 		this.retryAfterSeconds = options.retryAfterSeconds;
+		this.rateLimit = options.rateLimit;
 	}
 }
 
@@ -162,8 +178,11 @@ export interface FieldError {
 }
 
 /** Turns zod issues into field errors with dotted paths (`lines.0.quantity`). */
+/** At most this many field errors are listed: a huge malformed body must not make a huge answer. */
+export const MAX_FIELD_ERRORS = 100;
+
 export function fieldErrors(issues: readonly z.core.$ZodIssue[], prefix?: string): FieldError[] {
-	return issues.map((issue) => {
+	return issues.slice(0, MAX_FIELD_ERRORS).map((issue) => {
 		const parts = issue.path.map(String);
 		const path = [prefix, ...parts].filter(Boolean).join(".");
 		if (issue.code === "unrecognized_keys") {

@@ -220,6 +220,15 @@ async function claim(db: Db, scope: string, key: string, route: string, requestH
 	throw conflict();
 }
 
+/** The recovery point another request of the same scope left under `key` (null when none). */
+export async function recoveryOf(db: Db, scope: string, key: string): Promise<Record<string, unknown> | null> {
+	const [row] = await db
+		.select({ recovery: idempotencyKeys.recovery })
+		.from(idempotencyKeys)
+		.where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
+	return row?.recovery ?? null;
+}
+
 /**
  * After a 5xx. A claim with no recovery point left nothing behind (I4): the
  * key is freed for a clean retry. One whose handler already committed

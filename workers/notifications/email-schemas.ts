@@ -17,6 +17,8 @@ const orderNumber = text(50).nullish();
 /**
  * The customer's order page: a path under the shop's baseUrl, or an absolute
  * URL that renderEmail checks is under it (a guest's link carries an access token).
+ * Put such a token in the query or the fragment: those are what the stored
+ * copy redacts (redaction.ts); the path is kept as it is.
  */
 const orderUrl = z
 	.string()

@@ -2,7 +2,7 @@ import { and, asc, count, desc, eq, gte, inArray, lt, lte, or, type SQL, sql } f
 import type { Db } from "../db/client.ts";
 import { orderEvents, orderLines, orders, payments, users } from "../db/schema.ts";
 import { decodeCursor, encodeCursor, invalidCursor } from "../domain/cursor.ts";
-import { DomainError, notFound } from "../domain/errors.ts";
+import { notFound } from "../domain/errors.ts";
 import type { WaitUntil } from "../domain/runtime.ts";
 import { PaymentProviderError } from "../payments/provider.ts";
 import { acceptReviewedPayment, refundOrder, reviewedPayment } from "./lifecycle.ts";

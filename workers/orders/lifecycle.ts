@@ -86,7 +86,11 @@ export async function cancelUnpaid(env: Env, db: Db, orderId: string, reason: st
 						},
 					]
 				: [];
-		const ids = await enqueue(tx, [notification(updated, "cancelled", { reason }), ...cancelPayment]);
+		// A guest's address was never proven: anyone can type a stranger's into the checkout form, so an
+		// order nobody paid for mails nobody (merchants' webhooks still hear of it). A paid order's
+		// payer, and a signed-in customer, are told.
+		const mail = updated.userId !== null;
+		const ids = await enqueue(tx, [notification(updated, "cancelled", { reason, mail }), ...cancelPayment]);
 		return { lines: loaded.lines, ids };
 	});
 	if (!outcome) return false;

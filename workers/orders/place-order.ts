@@ -1,26 +1,28 @@
 import type { CartCaller, CartLine, CartState } from "../../durable-objects/cart.ts";
 import { hashToken, randomToken } from "../auth/secrets.ts";
-import { cartNotFound, cartStub } from "../carts/carts.ts";
+import { cartFailure, cartNotFound, cartStub } from "../carts/carts.ts";
 import { isSellable, skuRows } from "../catalog/skus.ts";
 import { type Database, HOLDER_PATIENCE } from "../db/client.ts";
 import type { ShippingAddress } from "../db/schema.ts";
 import { DomainError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 import type { WaitUntil } from "../domain/runtime.ts";
-import { type IdempotencyClaim, type IdempotentRequest, runIdempotent } from "../idempotency/store.ts";
+import { IDEMPOTENCY_LOCK_MS, type IdempotencyClaim, type IdempotentRequest, recoveryOf, runIdempotent } from "../idempotency/store.ts";
 import type { Line } from "../inventory/reservations.ts";
 import { discountCustomer, discountOf, normalizeCode, redeem, validateDiscount } from "./discounts.ts";
 import { loadOrder } from "./orders.ts";
 import { publish } from "./outbox.ts";
 import { type CheckoutResult, type Placement, startPayment, writeOrder } from "./placement.ts";
 import { computeTotals, pricingConfig } from "./pricing.ts";
-import { outOfStock, releaseStock, reservationTtlMs, reserveStock } from "./stock.ts";
+import { admitCheckoutUnits, forgetCheckoutUnits, outOfStock, releaseStock, reservationTtlMs, reserveStock } from "./stock.ts";
 
 /** One checkout, as any surface (the API route, the storefront's form) asks for it. */
 export interface PlaceOrderRequest {
 	/** Who asks, resolved once by the surface: a signed-in user and/or the hash of a cart token. */
 	caller: CartCaller;
 	cartId: string;
+	/** The client placing it (limits/client.ts), whose held units are capped. */
+	client: string;
 	email: string;
 	shippingAddress: ShippingAddress;
 	discountCode?: string | undefined;
@@ -99,22 +101,41 @@ export async function placeOrder(
 	const { env, database } = context;
 	const { caller, cartId } = request;
 	const stub = cartStub(env, cartId);
-	const start = await stub.beginCheckout(caller, request.idempotency.key, newId("ord"));
+	const pendingMs = reservationTtlMs(env) + EXPIRY_GRACE_SECONDS * 1000;
+	let start = await stub.beginCheckout(caller, request.idempotency.key, newId("ord"), pendingMs);
+	if (!start.ok && start.reason === "rate_limited") throw cartFailure(start.reason, undefined, undefined, start.rateLimit);
+	if (start.ok && start.cart.kind === "pending") {
+		const pending = await pendingOrder(context, request, start.cart, answers);
+		if (pending) return pending;
+		// That order is over (or was never placed): this checkout may place a new one.
+		await stub.clearPendingOrder(start.cart.orderId);
+		start = await stub.beginCheckout(caller, request.idempotency.key, newId("ord"), pendingMs);
+		if (start.ok && start.cart.kind === "pending") throw checkoutInProgress();
+	}
 	let cart: CartState | undefined;
 	let orderId: string | undefined;
 	let held: Held | undefined;
-	if (start.ok) {
+	if (start.ok && start.cart.kind !== "pending") {
 		({ cart, orderId } = start.cart);
 		const lines = start.cart.cart.lines;
 		if (start.cart.kind === "new" && lines.length > 0) {
 			const adopted = start.cart.hold;
+			const key = request.idempotency.key;
+			const forgotten = orderId;
+			const forget = () => context.ctx.waitUntil(stub.forgetCheckout(key, forgotten).catch(() => {}));
 			if (adopted) held = { orderId, lines: adopted.lines, expiresAt: adopted.expiresAt };
 			else {
+				const units = lines.reduce((sum, line) => sum + line.quantity, 0);
+				try {
+					await admitCheckoutUnits(env, request.client, cartId, units, Date.now() + reservationTtlMs(env));
+				} catch (err) {
+					forget();
+					throw err;
+				}
 				const reserved = await reserveStock(env, orderId, lines);
 				if (!reserved.ok) {
-					const key = request.idempotency.key;
-					const forgotten = orderId;
-					context.ctx.waitUntil(stub.forgetCheckout(key, forgotten).catch(() => {}));
+					forget();
+					context.ctx.waitUntil(forgetCheckoutUnits(env, request.client, cartId).catch(() => {}));
 					throw outOfStock(reserved.short);
 				}
 				held = { orderId, lines, expiresAt: reserved.expiresAt };
@@ -150,8 +171,59 @@ export async function placeOrder(
 		// them, or could not reach the key at all. A replayed or refused claim leaves them: they are
 		// reserved under the key's order id, which the request holding the claim places (or they expire).
 		const unused = ranCheckout ? reservation?.id !== placedId : claimFault;
-		if (reservation && unused) await releaseStock(env, reservation.id, reservation.lines);
+		if (reservation && unused) {
+			await releaseStock(env, reservation.id, reservation.lines);
+			// Nothing holds those units any more: they stop counting against the client's cap.
+			context.ctx.waitUntil(forgetCheckoutUnits(env, request.client, cartId).catch(() => {}));
+		}
+		// A new checkout that placed nothing (refused, or the database was down) leaves no unpaid order
+		// behind, so the cart's next checkout starts afresh instead of waiting for this one.
+		const placedNothing = ranCheckout ? placedId === undefined : claimFault;
+		if (placedNothing && start.ok && start.cart.kind === "new") await stub.clearPendingOrder(start.cart.orderId).catch(() => {});
 	}
+}
+
+/** 409 while another checkout of the same cart is placing its order. */
+function checkoutInProgress(): DomainError {
+	return new DomainError("idempotency_in_progress", {
+		detail: "Another checkout of this cart is in progress. Retry shortly.",
+		retryAfterSeconds: 2,
+	});
+}
+
+/**
+ * A cart with an unpaid order does not place a second one: its checkout
+ * answers that order, as its own checkout did (the order, the payment to
+ * complete and, for a guest, the order token kept with the first key), until
+ * it is paid, cancelled or expires. The answer is stored under this request's
+ * key like any other. Undefined when the order is over or was never placed;
+ * a checkout that is still placing it is a 409.
+ */
+async function pendingOrder(
+	context: PlaceOrderContext,
+	request: PlaceOrderRequest,
+	pending: { orderId: string; key: string; startedAt: number },
+	answers: PlaceOrderAnswers,
+): Promise<{ replayed: boolean; response: Response } | undefined> {
+	const { env, database } = context;
+	const loaded = await loadOrder(database.primary, pending.orderId);
+	if (!loaded) {
+		if (Date.now() - pending.startedAt < IDEMPOTENCY_LOCK_MS) throw checkoutInProgress();
+		return undefined;
+	}
+	const { order } = loaded;
+	const live = order.status === "pending_payment" && (order.reservationExpiresAt?.getTime() ?? 0) > Date.now();
+	if (!live) return undefined;
+	const first = await recoveryOf(database.primary, request.idempotency.scope, pending.key);
+	const orderToken = typeof first?.order_token === "string" ? first.order_token : undefined;
+	return runIdempotent(database.primary, request.idempotency, async () => {
+		try {
+			return answers.placed(await startPayment(env, database, loaded, orderToken, undefined));
+		} catch (err) {
+			if (err instanceof DomainError) return answers.refused(err);
+			throw err;
+		}
+	});
 }
 
 /** Steps 3 to 6, holding the claim. `progress` reports what was reserved and when the order is written. */

@@ -1,8 +1,10 @@
 import { z } from "zod";
+import { DomainError } from "../domain/errors.ts";
+import { formatMoney } from "../domain/money.ts";
 
 /**
- * Shipping and tax rules, from configuration (wrangler.toml vars), so an
- * operator changes rates without a deploy of code.
+ * Shipping and tax rules and the largest order, from configuration
+ * (wrangler.toml vars), so an operator changes them without a deploy of code.
  *
  * - SHIPPING_RATES: per currency, a flat rate in minor units and an optional
  *   threshold (on the discounted subtotal) from which shipping is free:
@@ -10,6 +12,11 @@ import { z } from "zod";
  *   be checked out (422), rather than shipped for free by accident.
  * - TAX_RATES: per destination country (ISO 3166-1 alpha-2), in basis points
  *   (1900 = 19 %), with `default` for the others: `{"default":0,"DE":1900}`.
+ * - MAX_ORDER_TOTAL_MINOR: the largest order total, in minor units of the
+ *   order's currency (default 100,000,000); above it checkout answers 422
+ *   `order_too_large`. It bounds every amount an order, its payment and its
+ *   refunds store, so it must be a safe integer (money columns are bigints
+ *   read as JS numbers: db/schema.ts `minorUnits`).
  *
  * Catalog prices are net. Tax applies to the discounted subtotal plus
  * shipping, computed once per order and rounded half up to the minor unit.
@@ -19,6 +26,14 @@ const ShippingRates = z.record(
 	z.object({ flat: z.number().int().min(0), free_from: z.number().int().min(0).optional() }).strict(),
 );
 const TaxRates = z.record(z.string().regex(/^([A-Z]{2}|default)$/), z.number().int().min(0).max(10000));
+const MaxOrderTotal = z
+	.string()
+	.regex(/^[1-9][0-9]*$/, "a positive whole number of minor units")
+	.transform(Number)
+	.refine(Number.isSafeInteger, "at most Number.MAX_SAFE_INTEGER");
+
+/** MAX_ORDER_TOTAL_MINOR when it is not set: the most Stripe takes in one payment in most currencies. */
+const DEFAULT_MAX_ORDER_TOTAL_MINOR = 99_999_999;
 
 export type ShippingRules = z.infer<typeof ShippingRates>;
 export type TaxRules = z.infer<typeof TaxRates>;
@@ -26,18 +41,23 @@ export type TaxRules = z.infer<typeof TaxRates>;
 export interface PricingConfig {
 	shipping: ShippingRules;
 	tax: TaxRules;
+	/** The largest order total accepted, in minor units. */
+	maxTotal: number;
 }
+
+type PricingEnv = { SHIPPING_RATES?: string; TAX_RATES?: string; MAX_ORDER_TOTAL_MINOR?: string };
 
 const parsed = new Map<string, PricingConfig>();
 
 /** Parses the rules once per isolate; a malformed rule is a deployment error and fails loudly. */
-export function pricingConfig(env: { SHIPPING_RATES?: string; TAX_RATES?: string }): PricingConfig {
-	const cacheKey = `${env.SHIPPING_RATES}\n${env.TAX_RATES}`;
+export function pricingConfig(env: PricingEnv): PricingConfig {
+	const cacheKey = `${env.SHIPPING_RATES}\n${env.TAX_RATES}\n${env.MAX_ORDER_TOTAL_MINOR}`;
 	const cached = parsed.get(cacheKey);
 	if (cached) return cached;
 	const config = {
 		shipping: ShippingRates.parse(JSON.parse(env.SHIPPING_RATES || "{}")),
 		tax: TaxRates.parse(JSON.parse(env.TAX_RATES || '{"default":0}')),
+		maxTotal: env.MAX_ORDER_TOTAL_MINOR ? MaxOrderTotal.parse(env.MAX_ORDER_TOTAL_MINOR) : DEFAULT_MAX_ORDER_TOTAL_MINOR,
 	};
 	parsed.set(cacheKey, config);
 	return config;
@@ -58,15 +78,30 @@ export interface Totals {
 	taxRate: number;
 }
 
-/** Half-up rounding of a non-negative integer ratio, without floating point. */
-function divideRoundHalfUp(numerator: number, denominator: number): number {
-	return Math.floor((2 * numerator + denominator) / (2 * denominator));
+/**
+ * `basisPoints` of a non-negative amount, rounded half up to the minor unit:
+ * in BigInt, so the product is exact whatever the amount (a Number product
+ * past 2^53 would lose its last digits).
+ */
+function share(amount: number, basisPoints: number): number {
+	return Number((2n * BigInt(amount) * BigInt(basisPoints) + 10000n) / 20000n);
+}
+
+/** The 422 for an order above the maximum total, both amounts in the order's currency. */
+function orderTooLarge(maxTotal: number, total: number, currency: string): DomainError {
+	const max = { amount: maxTotal, currency };
+	return new DomainError("order_too_large", {
+		detail: `An order may total at most ${formatMoney(max)}; this one totals ${formatMoney({ amount: total, currency })}. Remove some items to check out.`,
+		extensions: { max_total: max, total: { amount: total, currency } },
+	});
 }
 
 /**
  * The order's totals in minor units. A discount never exceeds the subtotal;
  * shipping is free from the currency's threshold on the discounted subtotal.
- * Returns null when the currency has no shipping rule.
+ * Returns null when the currency has no shipping rule; throws 422
+ * `order_too_large` when the total is above the configured maximum, so no
+ * total this returns can overflow what an order stores.
  */
 export function computeTotals(
 	config: PricingConfig,
@@ -77,12 +112,14 @@ export function computeTotals(
 ): Totals | null {
 	const rule = config.shipping[currency];
 	if (!rule) return null;
-	const off = discount
-		? Math.min(subtotal, discount.kind === "percentage" ? divideRoundHalfUp(subtotal * discount.value, 10000) : discount.value)
-		: 0;
+	// Past the safe range the sums below are no longer exact, and such an order is above any maximum anyway.
+	if (!Number.isSafeInteger(subtotal)) throw orderTooLarge(config.maxTotal, subtotal, currency);
+	const off = discount ? Math.min(subtotal, discount.kind === "percentage" ? share(subtotal, discount.value) : discount.value) : 0;
 	const net = subtotal - off;
 	const shipping = rule.free_from !== undefined && net >= rule.free_from ? 0 : rule.flat;
 	const taxRate = config.tax[country] ?? config.tax.default ?? 0;
-	const tax = divideRoundHalfUp((net + shipping) * taxRate, 10000);
-	return { subtotal, discount: off, shipping, tax, total: net + shipping + tax, taxRate };
+	const tax = share(net + shipping, taxRate);
+	const total = net + shipping + tax;
+	if (total > config.maxTotal) throw orderTooLarge(config.maxTotal, total, currency);
+	return { subtotal, discount: off, shipping, tax, total, taxRate };
 }

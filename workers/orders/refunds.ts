@@ -163,7 +163,7 @@ export async function refundPart(env: Env, db: Db, orderId: string, request: Par
 /** The `refund.restock` message: a refund's units back on hand, once per refund and SKU. */
 export async function restockRefund(env: Env, db: Db, refundId: string): Promise<void> {
 	const [refund] = await db.select().from(refunds).where(eq(refunds.id, refundId));
-	if (!refund || refund.status !== "succeeded" || !refund.restock) return;
+	if (refund?.status !== "succeeded" || !refund.restock) return;
 	for (const line of refund.lines) {
 		const result = await inventoryItem(env, line.sku).adjust(
 			line.sku,

@@ -2,16 +2,25 @@ import { and, count, desc, eq, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import { type Db, isDatabaseUnavailable } from "../db/client.ts";
 import { deadLetters } from "../db/schema.ts";
 import { DomainError, notFound } from "../domain/errors.ts";
+import { redactSecrets } from "../notifications/redaction.ts";
 
 /**
  * Records messages a queue gave up on, once per (queue, message id), so that
  * an admin can see and replay them. A redelivered dead letter is a no-op.
+ *
+ * Bodies are stored with their secrets redacted (notifications/redaction.ts):
+ * a verification or reset e-mail's event carries its link's token, and an
+ * admin reading the letter must not be able to use it. The token travels on
+ * the queue only as long as the consumer needs it; once it gives up, the
+ * token is gone, and a replayed letter records its e-mail as failed instead
+ * of sending a dead link (the customer asks for a new one). Everything else
+ * in a body is kept, so every other letter replays as it was.
  */
 export async function recordDeadLetters(
 	db: Db,
 	queue: string,
 	messages: readonly Message<unknown>[],
-	bodyOf: (message: Message<unknown>) => unknown = (message) => message.body ?? null,
+	bodyOf: (message: Message<unknown>) => unknown = (message) => redactSecrets(message.body ?? null),
 ): Promise<void> {
 	if (messages.length === 0) return;
 	await db
@@ -58,7 +67,7 @@ export async function storeDeadLetters(db: Db, queue: string, messages: readonly
 			if (isDatabaseUnavailable(err)) return { unstored: [...outcome.unstored, ...messages.slice(index)], error: err };
 		}
 		try {
-			await recordDeadLetters(db, queue, [message], (m) => ({ unstorable_body: bodyText(m.body) }));
+			await recordDeadLetters(db, queue, [message], (m) => ({ unstorable_body: bodyText(redactSecrets(m.body)) }));
 		} catch (err) {
 			if (isDatabaseUnavailable(err)) return { unstored: [...outcome.unstored, ...messages.slice(index)], error: err };
 			outcome.unstored.push(message);
@@ -95,7 +104,8 @@ function deadLetterView(row: DeadLetterRow): DeadLetterView {
 		id: row.id,
 		queue: row.queue,
 		message_id: row.messageId,
-		body: row.body,
+		// Stored redacted already; letters stored before that was so are redacted here.
+		body: redactSecrets(row.body),
 		attempts: row.attempts,
 		received_at: row.receivedAt.toISOString(),
 		replayed_at: row.replayedAt?.toISOString() ?? null,

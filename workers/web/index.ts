@@ -1,4 +1,8 @@
+import type { MiddlewareHandler } from "hono";
 import { createRouter } from "../api/app.ts";
+import type { AppEnv } from "../api/types.ts";
+import { clientOf } from "../limits/client.ts";
+import { enforceRateLimit, type LimitKey, type LimitPolicy } from "../limits/rate-limits.ts";
 import { adminRouter } from "./admin/index.ts";
 import { PAGE_CSP } from "./csp.ts";
 import { PERSONAL_PAGE_CACHE } from "./layout.tsx";
@@ -44,20 +48,35 @@ web.use("*", htmlNotFound({ skip: (path) => API_PATH.test(path) }));
 web.use("*", sameOriginPosts({ skip: (path) => API_PATH.test(path) }));
 web.use("*", loadViewer({ skip: (path) => API_PATH.test(path) || CATALOG_PAGE.test(path) }));
 
+/**
+ * The storefront's costly form posts count against the same policies as the
+ * API routes they mirror (api/middleware/rate-limits.ts), per client and per
+ * signed-in shopper; a refusal is the 429 error page with Retry-After.
+ */
+function limitForm(policy: LimitPolicy): MiddlewareHandler<AppEnv> {
+	return async (c, next) => {
+		const viewer = c.get("viewer");
+		const keys: LimitKey[] = [{ scope: "client", id: clientOf(c.req.raw) }];
+		if (viewer) keys.push({ scope: "user", id: viewer.userId });
+		await enforceRateLimit(c.env, policy, keys);
+		await next();
+	};
+}
+
 web.get("/", homePage);
 web.get("/search", searchPage);
 web.get("/c/:slug", categoryPage);
 web.get("/p/:slug", productPage);
 
 web.get("/cart", cartPage);
-web.post("/cart/items", addToCart);
-web.post("/cart/items/:sku", updateLine);
-web.post("/cart/items/:sku/remove", removeLine);
+web.post("/cart/items", limitForm("cart_writes"), addToCart);
+web.post("/cart/items/:sku", limitForm("cart_writes"), updateLine);
+web.post("/cart/items/:sku/remove", limitForm("cart_writes"), removeLine);
 
 web.get("/checkout", checkoutPage);
-web.post("/checkout", submitCheckout);
+web.post("/checkout", limitForm("checkouts"), submitCheckout);
 web.get("/orders/:id/pay", payPage);
-web.post("/orders/:id/pay", pay);
+web.post("/orders/:id/pay", limitForm("checkouts"), pay);
 web.get("/orders/:id", orderPage);
 
 web.get("/signin", signinPage);

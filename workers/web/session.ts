@@ -4,7 +4,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { CartCaller, CartState } from "../../durable-objects/cart.ts";
 import type { AppEnv } from "../api/types.ts";
 import { hashToken, randomToken } from "../auth/secrets.ts";
-import { type IssuedTokens, revokeSessionOf, rotateSession } from "../auth/sessions.ts";
+import { type IssuedTokens, revokeSession, revokeSessionOf, rotateSession } from "../auth/sessions.ts";
 import { type AccessClaims, verifyAccessToken } from "../auth/tokens.ts";
 import { CART_ID, cartStub } from "../carts/carts.ts";
 import { ensureUserCart, mergeGuestCart } from "../carts/user-cart.ts";
@@ -46,17 +46,27 @@ export function setSession(c: Context<AppEnv>, tokens: IssuedTokens): void {
 	setCookie(c, REFRESH, tokens.refresh_token, { ...base, maxAge: tokens.refresh_expires_in });
 }
 
+/**
+ * Signs the browser out: its session is revoked (by the refresh cookie, or
+ * by the access cookie's session when only that is left) and both cookies
+ * are dropped. A revocation that fails still clears the cookies.
+ */
 export async function endSession(c: Context<AppEnv>): Promise<void> {
 	const refresh = getCookie(c, REFRESH);
-	if (refresh) await revokeSessionOf(c.get("database").primary, refresh, "logout").catch(() => {});
+	const db = c.get("database").primary;
+	const viewer = c.get("viewer");
+	if (refresh) await revokeSessionOf(db, c.env, refresh, "logout").catch(() => {});
+	else if (viewer) await revokeSession(db, c.env, viewer.sessionId, "logout").catch(() => {});
 	deleteCookie(c, ACCESS, { path: "/" });
 	deleteCookie(c, REFRESH, { path: "/" });
 }
 
 /**
  * Reads the session of a page request into `c.var.viewer`: the access cookie
- * if valid, else a refresh (new cookies set); a refresh token that is refused
- * is dropped and the page is served signed out.
+ * if valid (verifyAccessToken, so a revoked session counts as signed out),
+ * else a refresh (new cookies set); a refresh token that is refused is
+ * dropped and the page is served signed out. Only refusals (401s) sign out:
+ * an outage (database, revocation list) fails the page instead.
  *
  * `skip` names paths that must not read the session at all: catalog pages are
  * cached publicly, so they must neither depend on the viewer nor carry a
@@ -71,8 +81,9 @@ export function loadViewer({ skip }: { skip?: (path: string) => boolean } = {}):
 		if (access) {
 			try {
 				c.set("viewer", await verifyAccessToken(c.env, access));
-			} catch {
-				// Expired or forged: try the refresh token below.
+			} catch (err) {
+				// Expired, forged or revoked: try the refresh token below.
+				if (!refused(err)) throw err;
 			}
 		}
 		const refresh = getCookie(c, REFRESH);
@@ -83,12 +94,16 @@ export function loadViewer({ skip }: { skip?: (path: string) => boolean } = {}):
 				c.set("viewer", await verifyAccessToken(c.env, tokens.access_token));
 			} catch (err) {
 				// Only a refused token ends the session; an outage (database down) must not sign everyone out.
-				if (!(err instanceof DomainError)) throw err;
+				if (!refused(err)) throw err;
 				deleteCookie(c, REFRESH, { path: "/" });
 			}
 		}
 		await next();
 	};
+}
+
+function refused(err: unknown): boolean {
+	return err instanceof DomainError && err.kind === "unauthenticated";
 }
 
 /**

@@ -56,9 +56,10 @@ export const refreshHandler: RouteHandler<typeof refresh, AppEnv> = async (c) =>
 	return c.json(await rotateSession(c.get("database").primary, c.env, refresh_token), 200);
 };
 
+/** Ends the refresh token's session: its refresh and access tokens stop working (see revocation.ts for the window). */
 export const logoutHandler: RouteHandler<typeof logout, AppEnv> = async (c) => {
 	const { refresh_token } = c.req.valid("json");
-	await revokeSessionOf(c.get("database").primary, refresh_token, "logout");
+	await revokeSessionOf(c.get("database").primary, c.env, refresh_token, "logout");
 	return c.body(null, 204);
 };
 
@@ -78,7 +79,7 @@ export const passwordResetHandler: RouteHandler<typeof passwordReset, AppEnv> = 
 export const passwordResetConfirmHandler: RouteHandler<typeof passwordResetConfirm, AppEnv> = async (c) => {
 	const { token, password } = c.req.valid("json");
 	await limitAuthAttempt(accountContext(c), "password_reset_confirm");
-	const changed = await resetPasswordWithToken(c.get("database").primary, token, password);
+	const changed = await resetPasswordWithToken(c.get("database").primary, c.env, token, password);
 	if (!changed) throw invalidToken();
 	return c.body(null, 204);
 };

@@ -1,6 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { CartCaller, CartResult } from "../../../durable-objects/cart.ts";
+import { type CartCaller, type CartResult, maxUnitsPerSku } from "../../../durable-objects/cart.ts";
 import { bearerUser, callerOf } from "../../auth/caller.ts";
 import { hashToken, randomToken } from "../../auth/secrets.ts";
 import { unauthorized } from "../../auth/tokens.ts";
@@ -9,6 +9,7 @@ import { mergeGuestCart, rememberUserCart } from "../../carts/user-cart.ts";
 import { priceCart } from "../../carts/view.ts";
 import { assertSellable, cachedSkus } from "../../catalog/skus.ts";
 import { newId } from "../../domain/ids.ts";
+import { clientOf } from "../../limits/client.ts";
 import { holdCartStock, releaseCartStock } from "../../orders/stock.ts";
 import type { AppEnv } from "../types.ts";
 import type { addItem, createCart, getCart, holdCart, mergeCart, releaseHold, removeItem, setItemQuantity } from "./carts.routes.ts";
@@ -18,8 +19,8 @@ function caller(c: Context<AppEnv>): Promise<CartCaller> {
 }
 
 /** The cart from a result, or the refusal as problem+json. */
-function unwrap<T>(result: CartResult<T>, sku?: string): T {
-	if (!result.ok) throw cartFailure(result.reason, sku);
+function unwrap<T>(result: CartResult<T>, sku?: string, c?: Context<AppEnv>): T {
+	if (!result.ok) throw cartFailure(result.reason, sku, c && maxUnitsPerSku(c.env), result.rateLimit);
 	return result.cart;
 }
 
@@ -49,7 +50,7 @@ export const addItemHandler: RouteHandler<typeof addItem, AppEnv> = async (c) =>
 	const skus = cachedSkus(c.env, c.executionCtx, c.get("database").read);
 	// The catalog is checked here, before the object: a Durable Object makes no network calls mid-change.
 	await assertSellable(skus, sku);
-	const cart = unwrap(await cartStub(c.env, id).addLine(who, sku, quantity), sku);
+	const cart = unwrap(await cartStub(c.env, id).addLine(who, sku, quantity), sku, c);
 	return c.json(await priceCart(skus, cart), 200, noStore);
 };
 
@@ -60,7 +61,7 @@ export const setItemQuantityHandler: RouteHandler<typeof setItemQuantity, AppEnv
 	const skus = cachedSkus(c.env, c.executionCtx, c.get("database").read);
 	// Lowering or removing a line whose product went off sale stays possible; raising it does not.
 	if (quantity > 0) await assertSellable(skus, sku);
-	const cart = unwrap(await cartStub(c.env, id).setQuantity(who, sku, quantity), sku);
+	const cart = unwrap(await cartStub(c.env, id).setQuantity(who, sku, quantity), sku, c);
 	return c.json(await priceCart(skus, cart), 200, noStore);
 };
 
@@ -89,7 +90,7 @@ export const mergeCartHandler: RouteHandler<typeof mergeCart, AppEnv> = async (c
 
 export const holdCartHandler: RouteHandler<typeof holdCart, AppEnv> = async (c) => {
 	const { id } = c.req.valid("param");
-	const { hold, created } = await holdCartStock(c.env, await caller(c), id);
+	const { hold, created } = await holdCartStock(c.env, await caller(c), id, clientOf(c.req.raw));
 	const body = { cart_id: id, lines: hold.lines, expires_at: new Date(hold.expiresAt).toISOString() };
 	return created ? c.json(body, 201, noStore) : c.json(body, 200, noStore);
 };

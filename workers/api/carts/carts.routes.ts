@@ -1,10 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
-import { authProblems, bearerAuth, bodyProblems, jsonBody, jsonResponse } from "../lib/openapi.ts";
-import { problemResponse } from "../lib/problem.ts";
+import { authProblems, bearerAuth, bodyProblems, databaseProblems, jsonBody, jsonResponse, problem } from "../lib/openapi.ts";
+import { CartIdParam } from "../lib/params.ts";
 import {
 	AddItemBody,
 	CartHoldSchema,
-	CartIdParam,
 	CartLineParam,
 	CartSchema,
 	CartTokenHeader,
@@ -17,50 +16,76 @@ import {
 const tags = ["Carts"];
 /** Either proof of ownership works: a guest's X-Cart-Token or a signed-in user's bearer token. */
 const security = [{}, ...bearerAuth];
-const notFound = { 404: problemResponse("No such cart, or not yours") };
-const lineRefusals = { 422: problemResponse("unknown_sku, quantity_limit (99 per line) or line_limit (50 lines)") };
+const notFound = { 404: problem("No such cart, or not yours") };
+const lineRefusals = {
+	422: problem("`unknown_sku`, `quantity_limit` (MAX_UNITS_PER_SKU units of a SKU) or `line_limit` (50 lines)"),
+};
 
 export const createCart = createRoute({
 	method: "post",
 	path: "/carts",
+	operationId: "createCart",
 	tags,
 	security,
 	summary: "Start a cart: a user cart with a bearer token, else a guest cart whose token is returned once",
-	responses: { 201: jsonResponse(CreatedCartSchema, "The new, empty cart"), ...authProblems },
+	description:
+		"With a bearer token the cart belongs to the signed-in user and becomes their current cart (GET /v1/me/cart). Without one it is a guest cart: the answer carries its `token` once, to be sent as X-Cart-Token on every later call.",
+	responses: { 201: jsonResponse(CreatedCartSchema, "The new, empty cart"), ...databaseProblems, ...authProblems },
 });
 
 export const getCart = createRoute({
 	method: "get",
 	path: "/carts/{id}",
+	operationId: "getCart",
 	tags,
 	security,
 	summary: "Lines and informative totals at current prices",
+	description:
+		"Prices come from the catalog now, not from when the lines were added; totals are informative, checkout prices the order again. Lines whose SKU went off sale stay, marked `available: false`.",
 	request: { params: CartIdParam, headers: CartTokenHeader },
-	responses: { 200: jsonResponse(CartSchema, "The cart"), 400: problemResponse("Malformed cart id"), ...authProblems, ...notFound },
+	responses: {
+		200: jsonResponse(CartSchema, "The cart"),
+		...databaseProblems,
+		400: problem("Malformed cart id or X-Cart-Token"),
+		...authProblems,
+		...notFound,
+	},
 });
 
 export const addItem = createRoute({
 	method: "post",
 	path: "/carts/{id}/items",
+	operationId: "addCartItem",
 	tags,
 	security,
 	summary: "Add units of a SKU (to its line if there is one)",
+	description: "The SKU must be on sale now. Adding to a held cart gives the held units back (hold again before checkout).",
 	request: { params: CartIdParam, headers: CartTokenHeader, body: jsonBody(AddItemBody) },
-	responses: { 200: jsonResponse(CartSchema, "The cart"), ...bodyProblems, ...authProblems, ...notFound, ...lineRefusals },
+	responses: {
+		200: jsonResponse(CartSchema, "The cart"),
+		...databaseProblems,
+		...bodyProblems,
+		...authProblems,
+		...notFound,
+		...lineRefusals,
+	},
 });
 
 export const setItemQuantity = createRoute({
 	method: "patch",
 	path: "/carts/{id}/items/{sku}",
+	operationId: "setCartItemQuantity",
 	tags,
 	security,
 	summary: "Set a line's quantity; 0 removes it",
+	description: "Raising a line needs its SKU on sale; lowering or removing one works even after it went off sale.",
 	request: { params: CartLineParam, headers: CartTokenHeader, body: jsonBody(SetQuantityBody) },
 	responses: {
 		200: jsonResponse(CartSchema, "The cart"),
+		...databaseProblems,
 		...bodyProblems,
 		...authProblems,
-		404: problemResponse("No such cart, or not yours, or no such line (code line_not_found)"),
+		404: problem("No such cart, or not yours, or no such line (code line_not_found)"),
 		...lineRefusals,
 	},
 });
@@ -68,23 +93,38 @@ export const setItemQuantity = createRoute({
 export const removeItem = createRoute({
 	method: "delete",
 	path: "/carts/{id}/items/{sku}",
+	operationId: "removeCartItem",
 	tags,
 	security,
 	summary: "Remove a line (removing an absent line succeeds)",
+	description: "Idempotent: removing a SKU the cart has no line for answers the cart unchanged.",
 	request: { params: CartLineParam, headers: CartTokenHeader },
-	responses: { 200: jsonResponse(CartSchema, "The cart"), 400: problemResponse("Malformed id or SKU"), ...authProblems, ...notFound },
+	responses: {
+		200: jsonResponse(CartSchema, "The cart"),
+		...databaseProblems,
+		400: problem("Malformed id, SKU or X-Cart-Token"),
+		...authProblems,
+		...notFound,
+	},
 });
 
 export const mergeCart = createRoute({
 	method: "post",
 	path: "/carts/{id}/merge",
+	operationId: "mergeCart",
 	tags,
 	security: bearerAuth,
 	summary: "Merge a guest cart into the signed-in user's cart; the guest cart is then closed",
 	description:
 		"Quantities of the same SKU are summed and capped at 99; SKUs beyond the 50-line cap are dropped (both listed under `merge`). Only the guest-token holder can merge a guest cart, and only into a cart of the signed-in user.",
 	request: { params: CartIdParam, body: jsonBody(MergeBody) },
-	responses: { 200: jsonResponse(MergedCartSchema, "The merged cart"), ...bodyProblems, ...authProblems, ...notFound },
+	responses: {
+		200: jsonResponse(MergedCartSchema, "The merged cart"),
+		...databaseProblems,
+		...bodyProblems,
+		...authProblems,
+		...notFound,
+	},
 });
 
 const holdDescription =
@@ -95,6 +135,7 @@ const holdDescription =
 export const holdCart = createRoute({
 	method: "post",
 	path: "/carts/{id}/hold",
+	operationId: "holdCart",
 	tags,
 	security,
 	summary: "Hold stock for the cart's lines until checkout",
@@ -103,25 +144,32 @@ export const holdCart = createRoute({
 	responses: {
 		201: jsonResponse(CartHoldSchema, "Stock held"),
 		200: jsonResponse(CartHoldSchema, "The hold that already covers the cart"),
-		400: problemResponse("Malformed cart id"),
+		...databaseProblems,
+		400: problem("Malformed cart id or X-Cart-Token"),
 		...authProblems,
 		...notFound,
-		409: problemResponse("out_of_stock (the short lines under `lines`) or cart_changed (changed while being held: hold again)"),
-		422: problemResponse("cart_empty"),
-		503: problemResponse("Stock could not be reserved now; retry (Retry-After)"),
+		409: problem("out_of_stock (the short lines under `lines`) or cart_changed (changed while being held: hold again)"),
+		422: problem("cart_empty"),
+		429: problem(
+			"`hold_limit`: this client already holds as many units as one client may (MAX_HELD_UNITS_PER_CLIENT) until its earliest hold runs out (Retry-After)",
+		),
+		503: problem("Stock could not be reserved now; retry (Retry-After)"),
 	},
 });
 
 export const releaseHold = createRoute({
 	method: "delete",
 	path: "/carts/{id}/hold",
+	operationId: "releaseCartHold",
 	tags,
 	security,
 	summary: "Give back the stock held for the cart",
+	description: "Idempotent: releasing a cart that holds nothing succeeds too.",
 	request: { params: CartIdParam, headers: CartTokenHeader },
 	responses: {
 		204: { description: "Released (also when nothing was held)" },
-		400: problemResponse("Malformed cart id"),
+		...databaseProblems,
+		400: problem("Malformed cart id or X-Cart-Token"),
 		...authProblems,
 		...notFound,
 	},

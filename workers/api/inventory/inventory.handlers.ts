@@ -1,4 +1,5 @@
 import type { RouteHandler } from "@hono/zod-openapi";
+import { DomainError } from "../../domain/errors.ts";
 import { adjustStock, assertKnownSku } from "../../inventory/admin.ts";
 import { inventoryItem } from "../../inventory/reservations.ts";
 import { HttpError } from "../lib/problem.ts";
@@ -23,7 +24,14 @@ export const liveAvailabilityHandler: RouteHandler<typeof liveAvailability, AppE
 	await assertKnownSku(c.get("database").read, sku);
 	const url = new URL(c.req.url);
 	url.search = `?sku=${encodeURIComponent(sku)}`;
-	return (await inventoryItem(c.env, sku).fetch(new Request(url, c.req.raw))) as never;
+	const upgraded = await inventoryItem(c.env, sku).fetch(new Request(url, c.req.raw));
+	if (upgraded.status !== 101) {
+		throw new DomainError("rate_limited", {
+			detail: "Too many shoppers are watching this item's stock live. Retry later; the page's figure stays valid.",
+			retryAfterSeconds: 30,
+		});
+	}
+	return upgraded as never;
 };
 
 export const adjustInventoryHandler: RouteHandler<typeof adjustInventory, AppEnv> = async (c) => {

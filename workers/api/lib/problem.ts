@@ -1,5 +1,12 @@
 import { z } from "@hono/zod-openapi";
-import { DomainError, type DomainErrorOptions, type ErrorCode, type ErrorKind, type FieldError } from "../../domain/errors.ts";
+import {
+	DomainError,
+	type DomainErrorOptions,
+	type ErrorCode,
+	type ErrorKind,
+	type FieldError,
+	type RateLimitState,
+} from "../../domain/errors.ts";
 
 export type { FieldError };
 
@@ -76,8 +83,25 @@ export function statusOf(err: DomainError): number {
 export function domainProblem(err: DomainError, requestId: string | undefined, headers: Record<string, string> = {}): Response {
 	const extra: Record<string, string> = { ...headers, ...(err instanceof HttpError ? err.headers : {}) };
 	if (err.retryAfterSeconds !== undefined) extra["retry-after"] = String(err.retryAfterSeconds);
+	if (err.rateLimit) Object.assign(extra, rateLimitHeaders(err.rateLimit));
 	if (err.kind === "unauthenticated" && err.code === "unauthorized") extra["www-authenticate"] = 'Bearer error="invalid_token"';
 	return problemJson(makeProblem(statusOf(err), err.code, err.title, { detail: err.detail, requestId, extensions: err.extensions }), extra);
+}
+
+/**
+ * The IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers): the
+ * policy as quota `q` per window `w` seconds, and the state as `r` requests
+ * remaining for `t` seconds, both under the policy's name.
+ */
+export function rateLimitHeaders(state: RateLimitState): Record<string, string> {
+	return {
+		"ratelimit-policy": rateLimitPolicyHeader(state.policy, state.limit, state.period),
+		ratelimit: `"${state.policy}";r=${state.remaining};t=${state.resetSeconds}`,
+	};
+}
+
+export function rateLimitPolicyHeader(policy: string, limit: number, period: number): string {
+	return `"${policy}";q=${limit};w=${period}`;
 }
 
 export function makeProblem(

@@ -1,4 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { text, timestamp } from "../lib/openapi.ts";
+import { idParam, idPattern, prefixedId } from "../lib/params.ts";
 
 export const MAX_ADDRESSES = 20;
 
@@ -21,13 +23,14 @@ export const addressFields = {
 		.string()
 		.regex(/^[A-Za-z]{2}$/, "Use an ISO 3166-1 alpha-2 country code.")
 		.transform((code) => code.toUpperCase())
-		.openapi({ example: "PT" }),
+		.openapi({ example: "PT", maxLength: 2 }),
 	phone: z
 		.string()
 		.trim()
 		.regex(/^\+?[0-9 ()-]{4,30}$/, "Use digits, spaces, brackets and dashes, optionally starting with +.")
 		.nullable()
-		.optional(),
+		.optional()
+		.openapi({ maxLength: 31 }),
 	is_default: z.boolean().optional(),
 };
 
@@ -40,26 +43,23 @@ export const AddressPatchBody = z
 	.refine((body) => Object.keys(body).length > 0, "Send at least one field to change.")
 	.openapi("AddressPatchRequest");
 
+const COUNTRY = /^[A-Z]{2}$/;
+
 export const AddressSchema = z
 	.object({
-		id: z.string().openapi({ example: "addr_9q0x7v3b6n1c5d4f8k2m" }),
-		name: z.string(),
-		line1: z.string(),
-		line2: z.string().nullable(),
-		city: z.string(),
-		region: z.string().nullable(),
-		postal_code: z.string(),
-		country: z.string(),
-		phone: z.string().nullable(),
+		id: prefixedId(idPattern("addr"), "addr_9q0x7v3b6n1c5d4f8k2m"),
+		name: text(100),
+		line1: text(200),
+		line2: text(200).nullable(),
+		city: text(100),
+		region: text(100).nullable(),
+		postal_code: text(20),
+		country: z.string().length(2).regex(COUNTRY).openapi({ example: "PT" }),
+		phone: text(31).nullable(),
 		is_default: z.boolean(),
-		created_at: z.string(),
-		updated_at: z.string(),
+		created_at: timestamp(),
+		updated_at: timestamp(),
 	})
 	.openapi("Address");
 
-export const AddressIdParam = z.object({
-	id: z
-		.string()
-		.max(64)
-		.openapi({ param: { name: "id", in: "path" }, example: "addr_9q0x7v3b6n1c5d4f8k2m" }),
-});
+export const AddressIdParam = idParam("addr", "addr_9q0x7v3b6n1c5d4f8k2m");

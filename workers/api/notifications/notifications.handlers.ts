@@ -19,8 +19,11 @@ import type {
 
 const noStore = { "cache-control": "no-store" };
 
-export const listNotificationsHandler: RouteHandler<typeof listNotifications, AppEnv> = async (c) =>
-	c.json(await listNotificationsService(c.get("database").primary, c.req.valid("query")), 200, noStore);
+/** Stored copies only: link tokens show as `[redacted]` (notifications/redaction.ts). */
+export const listNotificationsHandler: RouteHandler<typeof listNotifications, AppEnv> = async (c) => {
+	const page = await listNotificationsService(c.get("database").primary, c.req.valid("query"));
+	return c.json(page, 200, noStore);
+};
 
 export const listEndpointsHandler: RouteHandler<typeof listEndpoints, AppEnv> = async (c) =>
 	c.json({ data: await listEndpointsService(c.get("database").primary) }, 200, noStore);

@@ -7,6 +7,7 @@ import { cartNotFound } from "../../carts/carts.ts";
 import { orders, payments } from "../../db/schema.ts";
 import { notFound } from "../../domain/errors.ts";
 import { requestHashOf, requireIdempotencyKey } from "../../idempotency/store.ts";
+import { clientOf } from "../../limits/client.ts";
 import {
 	acceptPayment,
 	fulfilOrder,
@@ -64,6 +65,7 @@ export const checkoutHandler: RouteHandler<typeof checkoutRoute, AppEnv> = async
 		{
 			caller,
 			cartId: body.cart_id,
+			client: clientOf(c.req.raw),
 			email: body.email.toLowerCase(),
 			shippingAddress: shippingAddressOf(body.shipping_address),
 			discountCode: body.discount_code,

@@ -1,7 +1,9 @@
 import { z } from "@hono/zod-openapi";
-import { CART_ID } from "../../carts/carts.ts";
+import { MAX_LINE_QUANTITY, MAX_LINES } from "../../../durable-objects/cart.ts";
 import { ORDER_STATUSES } from "../../orders/state.ts";
 import { Money } from "../carts/carts.schemas.ts";
+import { email, integer, text, timestamp } from "../lib/openapi.ts";
+import { CartId, Cursor, OrderId, ProductId, pageLimit, Sku, Token } from "../lib/params.ts";
 import { addressFields } from "../me/me.schemas.ts";
 
 const { is_default: _notForOrders, ...shippingFields } = addressFields;
@@ -10,60 +12,88 @@ export const ShippingAddressBody = z.object(shippingFields).strict().openapi("Sh
 
 export const CheckoutBody = z
 	.object({
-		cart_id: z.string().regex(CART_ID, "Not a cart id."),
-		email: z.email().max(254).openapi({ example: "ana@example.com" }),
+		cart_id: CartId,
+		email: email(),
 		shipping_address: ShippingAddressBody,
 		discount_code: z.string().trim().min(1).max(64).optional(),
 	})
 	.strict()
 	.openapi("CheckoutRequest");
 
-export const IdempotencyHeader = z.object({
-	"idempotency-key": z.string().openapi({ description: "Unique per intended change, 8 to 255 visible ASCII characters" }),
-});
+/** A payment provider as the API names it (`test`, `stripe`). */
+export const ProviderName = z
+	.string()
+	.max(20)
+	.regex(/^[a-z][a-z0-9_-]*$/)
+	.openapi({ example: "stripe" });
 
-export const OrderIdParam = z.object({
-	id: z
-		.string()
-		.regex(/^ord_[0-9abcdefghjkmnpqrstvwxyz]{20}$/, "Not an order id.")
-		.openapi({ param: { name: "id", in: "path" }, example: "ord_0123456789abcdefghjk" }),
-});
+/** A payment's id at its provider: the test provider's `tpi_…`, Stripe's `pi_…`. */
+const ProviderPaymentId = z
+	.string()
+	.max(255)
+	.regex(/^[A-Za-z0-9_]+$/)
+	.openapi({ example: "tpi_0123456789abcdefghjk" });
 
 const OrderStatusSchema = z.enum(ORDER_STATUSES);
 
+/** A payment's status as the order keeps it, or as the provider names it at checkout. */
+const PaymentStatus = z
+	.string()
+	.max(40)
+	.regex(/^[a-z_]+$/)
+	.openapi({ example: "requires_action" });
+
+/** The address an order ships to, as it was at checkout. */
+const ShippingAddressSchema = z.object({
+	name: text(100),
+	line1: text(200),
+	line2: text(200).nullable().optional(),
+	city: text(100),
+	region: text(100).nullable().optional(),
+	postal_code: text(20),
+	country: z
+		.string()
+		.length(2)
+		.regex(/^[A-Z]{2}$/)
+		.openapi({ example: "PT" }),
+	phone: text(31).nullable().optional(),
+});
+
 export const OrderSchema = z
 	.object({
-		id: z.string(),
+		id: OrderId,
 		status: OrderStatusSchema,
-		email: z.string(),
-		lines: z.array(
-			z.object({
-				sku: z.string(),
-				product_id: z.string(),
-				title: z.string(),
-				quantity: z.number().int(),
-				unit_price: Money,
-				line_total: Money,
-			}),
-		),
+		email: email(),
+		lines: z
+			.array(
+				z.object({
+					sku: Sku,
+					product_id: ProductId,
+					title: text(200),
+					quantity: integer(1, MAX_LINE_QUANTITY),
+					unit_price: Money,
+					line_total: Money,
+				}),
+			)
+			.max(MAX_LINES),
 		subtotal: Money,
 		discount: Money,
-		discount_code: z.string().nullable(),
+		discount_code: text(64).nullable(),
 		shipping: Money,
 		tax: Money,
 		total: Money,
-		shipping_address: z.object({}).passthrough(),
-		payment: z.object({ provider: z.string(), status: z.string(), refunded: Money }).nullable(),
-		tracking: z.object({ carrier: z.string().nullable(), number: z.string() }).nullable(),
-		reservation_expires_at: z.string().openapi({ description: "Unpaid orders are cancelled and their stock released at this time" }),
-		created_at: z.string(),
-		paid_at: z.string().nullable(),
-		fulfilled_at: z.string().nullable(),
-		shipped_at: z.string().nullable(),
-		delivered_at: z.string().nullable(),
-		cancelled_at: z.string().nullable(),
-		refunded_at: z.string().nullable(),
-		cancel_reason: z.string().nullable(),
+		shipping_address: ShippingAddressSchema,
+		payment: z.object({ provider: ProviderName, status: PaymentStatus, refunded: Money }).nullable(),
+		tracking: z.object({ carrier: text(100).nullable(), number: text(100) }).nullable(),
+		reservation_expires_at: timestamp().openapi({ description: "Unpaid orders are cancelled and their stock released at this time" }),
+		created_at: timestamp(),
+		paid_at: timestamp().nullable(),
+		fulfilled_at: timestamp().nullable(),
+		shipped_at: timestamp().nullable(),
+		delivered_at: timestamp().nullable(),
+		cancelled_at: timestamp().nullable(),
+		refunded_at: timestamp().nullable(),
+		cancel_reason: text(200).nullable(),
 	})
 	.openapi("Order");
 
@@ -72,32 +102,41 @@ export const CheckoutResultSchema = z
 		order: OrderSchema,
 		payment: z
 			.object({
-				provider: z.string(),
-				id: z.string(),
-				status: z.string(),
-				client_secret: z.string().optional().openapi({ description: "Stripe: confirm the PaymentIntent with Stripe.js" }),
-				confirm_url: z.string().optional().openapi({ description: "Test provider: POST { outcome } here to simulate the payment" }),
+				provider: ProviderName,
+				id: ProviderPaymentId,
+				status: PaymentStatus,
+				client_secret: text(500).optional().openapi({ description: "Stripe: confirm the PaymentIntent with Stripe.js" }),
+				confirm_url: z
+					.string()
+					.max(200)
+					.optional()
+					.openapi({ format: "uri-reference", description: "Test provider: POST { outcome } here to simulate the payment" }),
 			})
 			.nullable(),
-		order_token: z
-			.string()
-			.optional()
-			.openapi({ description: "Guests only, shown once: send it as X-Order-Token to read or cancel the order" }),
+		order_token: Token.optional().openapi({
+			description: "Guests only, shown once: send it as X-Order-Token to read or cancel the order",
+		}),
 	})
 	.openapi("CheckoutResult");
 
 export const OrderListQuery = z.object({
-	limit: z.coerce.number().int().min(1).max(100).default(20),
-	cursor: z.string().max(200).optional(),
+	limit: pageLimit(100, 20),
+	cursor: Cursor.optional(),
 });
 
-export const OrderListSchema = z.object({ data: z.array(OrderSchema), next_cursor: z.string().nullable() }).openapi("OrderList");
+export const OrderListSchema = z.object({ data: z.array(OrderSchema).max(100), next_cursor: Cursor.nullable() }).openapi("OrderList");
 
 export const AdminOrderListQuery = OrderListQuery.extend({
 	status: OrderStatusSchema.optional(),
-	email: z.string().trim().toLowerCase().max(254).optional(),
-	created_from: z.iso.datetime({ offset: true }).optional(),
-	created_to: z.iso.datetime({ offset: true }).optional(),
+	email: z
+		.string()
+		.trim()
+		.toLowerCase()
+		.max(254)
+		.optional()
+		.openapi({ format: "email", description: "The customer's e-mail address, exactly (any letter case)" }),
+	created_from: z.iso.datetime({ offset: true }).max(40).optional(),
+	created_to: z.iso.datetime({ offset: true }).max(40).optional(),
 });
 
 export const ShipBody = z
@@ -108,15 +147,11 @@ export const ShipBody = z
 export const RefundBody = z
 	.object({
 		reason: z.string().trim().min(1).max(200).optional(),
-		amount: z
-			.number()
-			.int()
-			.min(1)
-			.max(100_000_000_000)
+		amount: integer(1, 100_000_000_000)
 			.optional()
 			.openapi({ description: "Minor units to refund; without it and without lines, the whole remaining capture" }),
 		lines: z
-			.array(z.object({ sku: z.string().min(1).max(100), quantity: z.number().int().min(1).max(99) }).strict())
+			.array(z.object({ sku: Sku, quantity: integer(1, MAX_LINE_QUANTITY) }).strict())
 			.min(1)
 			.max(50)
 			.optional()
@@ -129,12 +164,13 @@ export const RefundBody = z
 export const TestConfirmBody = z
 	.object({
 		outcome: z.enum(["succeeded", "failed"]),
-		amount: z.number().int().min(1).max(100_000_000_000).optional().openapi({
+		amount: integer(1, 100_000_000_000).optional().openapi({
 			description: "Minor units the simulated payment brings; defaults to the order's. Another amount puts the order under review.",
 		}),
 		currency: z
 			.string()
 			.regex(/^[A-Z]{3}$/)
+			.max(3)
 			.optional()
 			.openapi({ description: "ISO-4217 currency of the simulated payment; defaults to the order's." }),
 	})

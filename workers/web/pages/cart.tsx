@@ -1,7 +1,7 @@
 import type { Context } from "hono";
-import type { CartResult } from "../../../durable-objects/cart.ts";
+import { type CartResult, maxUnitsPerSku } from "../../../durable-objects/cart.ts";
 import type { AppEnv } from "../../api/types.ts";
-import { cartStub } from "../../carts/carts.ts";
+import { cartFailure, cartStub } from "../../carts/carts.ts";
 import { type CartView, priceCart } from "../../carts/view.ts";
 import { assertSellable } from "../../catalog/skus.ts";
 import { DomainError } from "../../domain/errors.ts";
@@ -20,7 +20,6 @@ const SKU = /^[A-Z0-9]+(?:-[A-Z0-9]+){0,15}$/;
 
 /** Shoppers' words for the Cart object's refusals. */
 const CART_REFUSALS: Record<string, string> = {
-	quantity_limit: "You can have at most 99 of one item in your cart.",
 	line_limit: "Your cart holds at most 50 different items. Remove something first.",
 	line_not_found: "That item is no longer in your cart.",
 	not_found: "Your cart has expired. Please add the items again.",
@@ -139,7 +138,7 @@ async function renderCart(c: Context<AppEnv>, state: CartPageState = {}, status:
 														type="number"
 														name="quantity"
 														min="0"
-														max="99"
+														max={String(maxUnitsPerSku(c.env))}
 														step="1"
 														value={String(line.quantity)}
 														required
@@ -196,8 +195,12 @@ export function cartPage(c: Context<AppEnv>): Promise<Response> {
 }
 
 /** Carries out a Cart object change; a cart that vanished in between (expired) is a refusal like the others. */
-function refusalOf<T>(result: CartResult<T>): string | undefined {
-	return result.ok ? undefined : (CART_REFUSALS[result.reason] ?? "Your cart could not be changed. Please try again.");
+function refusalOf<T>(c: Context<AppEnv>, result: CartResult<T>): string | undefined {
+	if (result.ok) return undefined;
+	// Too many changes to this cart: the 429 error page, with Retry-After.
+	if (result.reason === "rate_limited") throw cartFailure(result.reason, undefined, undefined, result.rateLimit);
+	if (result.reason === "quantity_limit") return `You can have at most ${maxUnitsPerSku(c.env)} of one item in your cart.`;
+	return CART_REFUSALS[result.reason] ?? "Your cart could not be changed. Please try again.";
 }
 
 /**
@@ -228,7 +231,7 @@ export async function addToCart(c: Context<AppEnv>): Promise<Response> {
 		throw err;
 	}
 	const cart = await cartForChange(c);
-	const refusal = refusalOf(await cartStub(c.env, cart.id).addLine(cart.caller, sku, quantity));
+	const refusal = refusalOf(c, await cartStub(c.env, cart.id).addLine(cart.caller, sku, quantity));
 	if (refusal) return refuse(refusal);
 	return c.redirect(`/p/${product.slug}?added=${encodeURIComponent(sku)}`, 303);
 }
@@ -255,7 +258,7 @@ export async function updateLine(c: Context<AppEnv>): Promise<Response> {
 			}
 		}
 	}
-	const refusal = refusalOf(await cartStub(c.env, cart.id).setQuantity(cart.caller, sku, quantity));
+	const refusal = refusalOf(c, await cartStub(c.env, cart.id).setQuantity(cart.caller, sku, quantity));
 	if (refusal) return renderCart(c, { notice: { kind: "error", text: refusal } }, 422);
 	return c.redirect(`/cart?notice=${quantity === 0 ? "removed" : "updated"}`, 303);
 }
@@ -265,7 +268,7 @@ export async function removeLine(c: Context<AppEnv>): Promise<Response> {
 	const sku = c.req.param("sku") ?? "";
 	const cart = await findCart(c);
 	if (cart && SKU.test(sku)) {
-		const refusal = refusalOf(await cartStub(c.env, cart.id).removeLine(cart.caller, sku));
+		const refusal = refusalOf(c, await cartStub(c.env, cart.id).removeLine(cart.caller, sku));
 		if (refusal) return renderCart(c, { notice: { kind: "error", text: refusal } }, 422);
 	}
 	return c.redirect("/cart?notice=removed", 303);

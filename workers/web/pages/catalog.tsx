@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { FC } from "hono/jsx";
+import { maxUnitsPerSku } from "../../../durable-objects/cart.ts";
 import type { AppEnv } from "../../api/types.ts";
 import type { CategoryNode, ProductDetail, ProductSort } from "../../catalog/queries.ts";
 import { effectiveSort, type ProductListBody, type ProductListParams } from "../../catalog/reads.ts";
@@ -382,7 +383,16 @@ export async function renderProductPage(
 							</fieldset>
 							<div class="field quantity">
 								<label for="quantity">Quantity</label>
-								<input id="quantity" type="number" name="quantity" min="1" max="99" step="1" value={state.quantity ?? "1"} required />
+								<input
+									id="quantity"
+									type="number"
+									name="quantity"
+									min="1"
+									max={String(maxUnitsPerSku(c.env))}
+									step="1"
+									value={state.quantity ?? "1"}
+									required
+								/>
 							</div>
 							<button type="submit" class="wide">
 								Add to cart

@@ -10,6 +10,7 @@ import { addresses, users } from "../../db/schema.ts";
 import { DomainError, isDomainError } from "../../domain/errors.ts";
 import { isIdempotencyKey, requestHashOf } from "../../idempotency/store.ts";
 import type { ShortLine } from "../../inventory/reservations.ts";
+import { clientOf } from "../../limits/client.ts";
 import { shippingAddressOf } from "../../orders/orders.ts";
 import { checkoutScope, type PlaceOrderRequest, placeOrder } from "../../orders/place-order.ts";
 import { computeTotals, pricingConfig } from "../../orders/pricing.ts";
@@ -276,7 +277,7 @@ function readValues(body: Record<string, string | File | (string | File)[]>): Va
 }
 
 /** What the form asks the place-order service for; the caller and the key come from the page. */
-type CheckoutInput = Omit<PlaceOrderRequest, "caller" | "idempotency">;
+type CheckoutInput = Omit<PlaceOrderRequest, "caller" | "client" | "idempotency">;
 
 /** The form as a checkout input, or the fields that need fixing. */
 function validate(values: Values, cartId: string): { input: CheckoutInput } | { errors: FieldErrors } {
@@ -331,6 +332,7 @@ async function placeOnce(
 	const request: PlaceOrderRequest = {
 		...input,
 		caller: cart.caller,
+		client: clientOf(c.req.raw),
 		idempotency: { scope, key, route: "POST /checkout", requestHash: await requestHashOf("POST", "/checkout", JSON.stringify(input)) },
 	};
 	const deadline = Date.now() + DUPLICATE_WAIT_MS;

@@ -92,8 +92,11 @@ export const pageErrorHandler: ErrorHandler<AppEnv> = (err, c) => {
 	const problem = handleError(err, c);
 	if (c.req.path === "/v1" || c.req.path.startsWith("/v1/")) return problem;
 	const requestId = c.get("requestId");
-	const retryAfter = problem.headers.get("retry-after");
-	const headers: Record<string, string> = retryAfter ? { "retry-after": retryAfter } : {};
+	const headers: Record<string, string> = {};
+	for (const name of ["retry-after", "ratelimit", "ratelimit-policy"]) {
+		const value = problem.headers.get(name);
+		if (value) headers[name] = value;
+	}
 	if (err instanceof DomainError) return errorPage(c, statusOf(err), contentOf(err), headers);
 	if (isDatabaseUnavailable(err)) return errorPage(c, 503, UNAVAILABLE, headers);
 	if (err instanceof KeyConfigurationError) {

@@ -248,7 +248,7 @@ export async function resetPassword(c: Context<AppEnv>): Promise<Response> {
 	}
 	try {
 		await limitAuthAttempt(accountContext(c), "password_reset_confirm");
-		if (!(await resetPasswordWithToken(c.get("database").primary, token, password))) return invalidLink(c, "Set a new password");
+		if (!(await resetPasswordWithToken(c.get("database").primary, c.env, token, password))) return invalidLink(c, "Set a new password");
 	} catch (err) {
 		const problem = refusal(err);
 		if (!problem) throw err;

@@ -34,7 +34,8 @@ export async function deadLettersPage(c: Context<AppEnv>): Promise<Response> {
 			<h1>Dead letters</h1>
 			<p class="hint">
 				Messages a queue gave up on after its retries. Consumers apply each event once, so replaying a letter is safe: it goes back on its
-				queue as it was.
+				queue as it was, except for link tokens, which are kept as [redacted]. A replayed verification or password-reset e-mail is therefore
+				not sent; the customer asks for a new link.
 			</p>
 			<form class="filters panel" method="get" action="/admin/dead-letters" aria-label="Filter dead letters">
 				<div class="field">

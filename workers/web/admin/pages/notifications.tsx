@@ -6,9 +6,15 @@ import { getNotification, listNotifications, type NotificationStatus } from "../
 import { AdminLayout, listUrl, NextPage, Time } from "../layout.tsx";
 import type { Messages } from "../messages.ts";
 
-const STATUSES: NotificationStatus[] = ["sending", "sent", "failed", "skipped"];
-const STATUS_LABEL: Record<NotificationStatus, string> = { sending: "Sending", sent: "Sent", failed: "Failed", skipped: "Skipped" };
-const STATUS_TONE: Record<NotificationStatus, string> = { sending: "warn", sent: "ok", failed: "danger", skipped: "" };
+const STATUSES: NotificationStatus[] = ["sending", "sent", "failed", "skipped", "limited"];
+const STATUS_LABEL: Record<NotificationStatus, string> = {
+	sending: "Sending",
+	sent: "Sent",
+	failed: "Failed",
+	skipped: "Skipped",
+	limited: "Limited",
+};
+const STATUS_TONE: Record<NotificationStatus, string> = { sending: "warn", sent: "ok", failed: "danger", skipped: "", limited: "warn" };
 const PAGE_SIZE = 25;
 
 const NotificationBadge: FC<{ status: NotificationStatus }> = ({ status }) => (
@@ -34,8 +40,9 @@ export async function notificationsPage(c: Context<AppEnv>): Promise<Response> {
 		<AdminLayout title="Notifications" current="notifications" messages={messages}>
 			<h1>Notifications</h1>
 			<p class="hint">
-				Every e-mail the shop sent, failed to send or skipped. With the development adapter (outbox) nothing leaves: this log is the
-				mailbox.
+				Every e-mail the shop sent, failed to send, skipped or held back (limited: the recipient had their share of that kind for now). With
+				the development adapter (outbox) nothing leaves: this log is the mailbox. Link tokens are kept as [redacted]: only the recipient
+				gets the working link.
 			</p>
 			<form class="filters panel" method="get" action="/admin/notifications" aria-label="Filter notifications">
 				<div class="field grow">
