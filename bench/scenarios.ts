@@ -25,6 +25,8 @@ export interface Scenario {
  */
 export interface BenchContext {
 	baseUrl: string;
+	/** Seconds each scenario runs: how many one-shot carts a checkout scenario needs. */
+	durationSeconds: number;
 	/** An admin's access token; signed in on first use and again before it expires. */
 	adminToken(): Promise<string>;
 }
@@ -80,6 +82,17 @@ async function prepareLogins({ baseUrl }: BenchContext): Promise<RequestRewriter
 }
 
 const JSON_HEADERS = { "content-type": "application/json" };
+
+let clients = 0;
+/**
+ * A client address of its own for each shopper (one per cart): the
+ * per-client limits (RATE_LIMITS, MAX_HELD_UNITS_PER_CLIENT) are there to stop
+ * one client, and the bench measures many shoppers, not one client's refusals.
+ */
+function nextClient(): string {
+	const n = clients++;
+	return `2001:db8:${(n >> 16) & 0xffff}:${n & 0xffff}::1`;
+}
 
 /**
  * fetch for setup requests that are safe to send again, retried when the
@@ -212,6 +225,8 @@ export async function setAvailable(context: BenchContext, sku: string, target: n
 export interface GuestCart {
 	id: string;
 	token: string;
+	/** The shopper's own address (CF-Connecting-IP), sent with every request for this cart. */
+	client: string;
 }
 
 /**
@@ -242,18 +257,19 @@ export async function guestCarts(
 }
 
 async function guestCart(baseUrl: string, lines: { sku: string; quantity: number }[]): Promise<GuestCart> {
+	const client = nextClient();
 	const created = await expectJson<{ id: string; token?: string }>(
-		await fetch(`${baseUrl}/v1/carts`, { method: "POST" }),
+		await fetch(`${baseUrl}/v1/carts`, { method: "POST", headers: { "cf-connecting-ip": client } }),
 		201,
 		"guest cart creation",
 	);
 	if (!created.token) throw new Error("bench setup: a guest cart came without its token");
-	const cart = { id: created.id, token: created.token };
+	const cart = { id: created.id, token: created.token, client };
 	for (const line of lines) {
 		await expectJson(
 			await fetch(`${baseUrl}/v1/carts/${cart.id}/items`, {
 				method: "POST",
-				headers: { ...JSON_HEADERS, "x-cart-token": cart.token },
+				headers: { ...JSON_HEADERS, "x-cart-token": cart.token, "cf-connecting-ip": client },
 				body: JSON.stringify(line),
 			}),
 			200,
@@ -272,7 +288,7 @@ const SHIPPING_ADDRESS = { name: "Bench Shopper", line1: "Rua das Flores 12", ci
  */
 export function checkoutRequest(cart: GuestCart, email: string): { headers: Record<string, string>; body: string } {
 	return {
-		headers: { ...JSON_HEADERS, "x-cart-token": cart.token, "idempotency-key": crypto.randomUUID() },
+		headers: { ...JSON_HEADERS, "x-cart-token": cart.token, "idempotency-key": crypto.randomUUID(), "cf-connecting-ip": cart.client },
 		body: JSON.stringify({ cart_id: cart.id, email, shipping_address: SHIPPING_ADDRESS }),
 	};
 }
@@ -281,9 +297,10 @@ export function checkoutRequest(cart: GuestCart, email: string): { headers: Reco
 const BIG_STOCK = 1_000_000;
 
 /**
- * Checkout never changes the cart (the payment empties it), so a few carts
- * can be checked out over and over, each time placing an order and reserving
- * its units; requests rotate over the carts.
+ * A cart with an unpaid order answers that order to its next checkout, so
+ * each cart is checked out once: the scenario prepares enough carts for its
+ * run at up to CHECKOUTS_PER_SECOND. Were they used up, requests would start
+ * over (answered from the first orders, cheaper: the figure would flatter).
  */
 function checkoutRotation(carts: GuestCart[], label: string): RequestRewriter {
 	let next = 0;
@@ -298,7 +315,9 @@ function checkoutRotation(carts: GuestCart[], label: string): RequestRewriter {
 /**
  * 200 guest carts; request n adds one unit to cart n mod 200, cycling each
  * cart through its own window of 50 SKUs (the line cap), so a line reaches
- * the 99-unit cap only after 200 × 50 × 99 ≈ 990,000 requests.
+ * the 10-unit cap (MAX_UNITS_PER_SKU) only after 200 × 50 × 10 = 100,000
+ * requests; each cart sees a write every 200 requests, well inside its limit
+ * of 60 a minute (policy cart_writes).
  */
 async function prepareAddToCart({ baseUrl }: BenchContext): Promise<RequestRewriter> {
 	const { cart: skus } = await skuRoles(baseUrl);
@@ -313,14 +332,14 @@ async function prepareAddToCart({ baseUrl }: BenchContext): Promise<RequestRewri
 		return {
 			...request,
 			path: `/v1/carts/${cart.id}/items`,
-			headers: { ...request.headers, ...JSON_HEADERS, "x-cart-token": cart.token },
+			headers: { ...request.headers, ...JSON_HEADERS, "x-cart-token": cart.token, "cf-connecting-ip": cart.client },
 			body: JSON.stringify({ sku, quantity: 1 }),
 		};
 	};
 }
 
 /**
- * 200 guest carts of one unit each, all of the same SKU, whose stock is held
+ * Guest carts of one unit each, all of the same SKU, whose stock is held
  * and given back in turns: a round holds every cart's unit
  * (`POST /v1/carts/{id}/hold`, 201), the next releases them all (`DELETE`,
  * 204), and so on. Every request is a reservation or a release in the one
@@ -330,7 +349,8 @@ async function prepareAddToCart({ baseUrl }: BenchContext): Promise<RequestRewri
 async function prepareHotHolds(context: BenchContext): Promise<RequestRewriter> {
 	const { hot } = await skuRoles(context.baseUrl);
 	await setAvailable(context, hot, BIG_STOCK, "at-least");
-	const carts = await guestCarts(context.baseUrl, 200, () => [{ sku: hot, quantity: 1 }]);
+	// Enough carts that none is held more than ten times a minute (policy holds) at up to 400 requests a second.
+	const carts = await guestCarts(context.baseUrl, Math.max(200, 40 * context.durationSeconds), () => [{ sku: hot, quantity: 1 }]);
 	let next = 0;
 	return (request) => {
 		const n = next++;
@@ -340,23 +360,32 @@ async function prepareHotHolds(context: BenchContext): Promise<RequestRewriter> 
 			...request,
 			method: holding ? "POST" : "DELETE",
 			path: `/v1/carts/${cart.id}/hold`,
-			headers: { ...request.headers, "x-cart-token": cart.token },
+			headers: { ...request.headers, "x-cart-token": cart.token, "cf-connecting-ip": cart.client },
 		};
 	};
 }
 
-/** 50 carts of one unit each, all of the same SKU: every checkout's reservation contends for one InventoryItem. */
+/** The most checkouts a second the local stack has been seen to place: the one-shot carts a run needs. */
+const CHECKOUTS_PER_SECOND = 80;
+
+function checkoutCarts(context: BenchContext): number {
+	return CHECKOUTS_PER_SECOND * context.durationSeconds;
+}
+
+/** One-unit carts, all of the same SKU: every checkout's reservation contends for one InventoryItem. */
 async function prepareHotCheckout(context: BenchContext): Promise<RequestRewriter> {
 	const { hot } = await skuRoles(context.baseUrl);
 	await setAvailable(context, hot, BIG_STOCK, "at-least");
-	return checkoutRotation(await guestCarts(context.baseUrl, 50, () => [{ sku: hot, quantity: 1 }]), "hot");
+	return checkoutRotation(await guestCarts(context.baseUrl, checkoutCarts(context), () => [{ sku: hot, quantity: 1 }]), "hot");
 }
 
-/** 50 carts of three SKUs, 1 or 2 units each: three reservations per order. */
+/** Carts of three SKUs, 1 or 2 units each: three reservations per order. */
 async function prepareCheckout(context: BenchContext): Promise<RequestRewriter> {
 	const { checkout } = await skuRoles(context.baseUrl);
 	for (const sku of checkout) await setAvailable(context, sku, BIG_STOCK, "at-least");
-	const carts = await guestCarts(context.baseUrl, 50, (i) => checkout.map((sku, j) => ({ sku, quantity: 1 + ((i + j) % 2) })));
+	const carts = await guestCarts(context.baseUrl, checkoutCarts(context), (i) =>
+		checkout.map((sku, j) => ({ sku, quantity: 1 + ((i + j) % 2) })),
+	);
 	return checkoutRotation(carts, "checkout");
 }
 

@@ -24,6 +24,9 @@ export type HoldAdmission = { ok: true } | { ok: false; held: number; max: numbe
  * alarm empties the object once nothing is held, so idle clients cost nothing.
  */
 export class ClientHolds extends DurableObject<Env> {
+	/** When the alarm is due, as far as this instance set it (0: not known, so the next hold sets it). */
+	#alarmAt = 0;
+
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		ctx.blockConcurrencyWhile(async () => this.#migrate());
@@ -61,7 +64,11 @@ export class ClientHolds extends DurableObject<Env> {
 			units,
 			expiresAt,
 		);
-		void this.#schedule();
+		// Only a later expiry moves the alarm: most holds end before the one already scheduled.
+		if (expiresAt > this.#alarmAt) {
+			this.#alarmAt = expiresAt;
+			void this.ctx.storage.setAlarm(expiresAt + 1000);
+		}
 		return { ok: true };
 	}
 
@@ -83,11 +90,14 @@ export class ClientHolds extends DurableObject<Env> {
 		if (left > 0) return this.#schedule();
 		// Nothing held: drop the storage (the object then costs nothing) and be ready for the next hold.
 		await this.ctx.storage.deleteAll();
+		this.#alarmAt = 0;
 		this.#migrate();
 	}
 
 	async #schedule(): Promise<void> {
 		const last = this.ctx.storage.sql.exec<{ last: number | null }>("SELECT MAX(expires_at) AS last FROM holds").one().last;
-		if (last !== null) await this.ctx.storage.setAlarm(last + 1000);
+		if (last === null) return;
+		this.#alarmAt = last;
+		await this.ctx.storage.setAlarm(last + 1000);
 	}
 }

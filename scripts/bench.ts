@@ -351,7 +351,7 @@ try {
 	});
 	countReloads(worker.child.stdout);
 	countReloads(worker.child.stderr);
-	const context: BenchContext = { baseUrl: worker.url, adminToken: adminSession(worker.url, stack.databaseUrl) };
+	const context: BenchContext = { baseUrl: worker.url, durationSeconds: duration, adminToken: adminSession(worker.url, stack.databaseUrl) };
 	const selected = scenarios.filter((s) => !only || only.includes(s.name));
 	log(`${selected.length} scenarios + baseline, ${duration}s each, ${connections} connections, no pipelining`);
 
