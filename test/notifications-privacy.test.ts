@@ -11,7 +11,7 @@ import { type Envelope, envelope } from "../workers/queues/envelope.ts";
 import { consumeQueueBatch } from "../workers/queues/index.ts";
 import { authed, jsonHeaders, makeAdmin, PASSWORD, randomIp, registerShopper, type Session, uniqueEmail } from "./accounts-helpers.ts";
 import { call, withDb } from "./helpers.ts";
-import { Bus } from "./orders-helpers.ts";
+import { Bus, deliverNotifications } from "./orders-helpers.ts";
 import { Browser } from "./web-helpers.ts";
 
 const RESEND = { EMAIL_PROVIDER: "resend", RESEND_API_KEY: "re_test_key_123" } as Partial<Env>;
@@ -43,15 +43,8 @@ function resendReceiving(status = 200): Delivered[] {
 	return delivered;
 }
 
-/** Delivers messages to the notifications consumer as one batch. */
-async function deliver(bodies: readonly Envelope[], overrides: Partial<Env> = RESEND, attempts = 1) {
-	const batch = createMessageBatch(
-		"notifications",
-		bodies.map((body, i) => ({ id: `p${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts, body })),
-	);
-	const ctx = createExecutionContext();
-	await consumeQueueBatch(batch, { ...env, ...overrides } as Env, ctx);
-	return getQueueResult(batch, ctx);
+function deliver(bodies: readonly Envelope[], overrides: Partial<Env> = RESEND, attempts = 1) {
+	return deliverNotifications(bodies, overrides, attempts);
 }
 
 /** The token of the link to `path` in a delivered e-mail's text. */

@@ -7,22 +7,15 @@ import { type Envelope, envelope } from "../workers/queues/envelope.ts";
 import { consumeQueueBatch } from "../workers/queues/index.ts";
 import { callCapturingNotifications, makeAdmin, registerShopper, uniqueEmail } from "./accounts-helpers.ts";
 import { problemOf, withDb } from "./helpers.ts";
-import { Bus, checkoutOk, confirm, guestCart, headersFor, newSku, stock } from "./orders-helpers.ts";
+import { Bus, checkoutOk, confirm, deliverNotifications, guestCart, headersFor, newSku, stock } from "./orders-helpers.ts";
 
 const realFetch = outbound.fetch;
 afterEach(() => {
 	outbound.fetch = realFetch;
 });
 
-/** Delivers messages to the notifications consumer as one batch. */
-async function deliver(bodies: readonly Envelope[], overrides: Partial<Env> = {}, attempts = 1) {
-	const batch = createMessageBatch(
-		"notifications",
-		bodies.map((body, i) => ({ id: `n${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts, body })),
-	);
-	const ctx = createExecutionContext();
-	await consumeQueueBatch(batch, { ...env, ...overrides } as Env, ctx);
-	return getQueueResult(batch, ctx);
+function deliver(bodies: readonly Envelope[], overrides: Partial<Env> = {}, attempts = 1) {
+	return deliverNotifications(bodies, overrides, attempts);
 }
 
 async function mailFor(recipient: string, kind?: string) {

@@ -95,15 +95,11 @@ export class Bus {
 	 * handler sends is delivered in the next round). Delayed messages stay.
 	 */
 	/** Delivers every captured notification to its consumer (e-mails, outbound webhooks) as one batch. */
-	async deliverNotifications(overrides: Partial<Env> = {}) {
-		const ready = this.notifications.take(() => true);
-		const batch = createMessageBatch(
-			"notifications",
-			ready.map((sent, i) => ({ id: `n${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body: sent.body })),
+	deliverNotifications(overrides: Partial<Env> = {}) {
+		return deliverNotifications(
+			this.notifications.take(() => true).map((sent) => sent.body),
+			{ ...this.env, ...overrides },
 		);
-		const ctx = createExecutionContext();
-		await consumeQueueBatch(batch, { ...env, ...this.env, ...overrides } as Env, ctx);
-		return getQueueResult(batch, ctx);
 	}
 
 	async pump(rounds = 5): Promise<void> {
@@ -114,6 +110,17 @@ export class Bus {
 			expect(result.retryMessages).toEqual([]);
 		}
 	}
+}
+
+/** Delivers messages to the notifications consumer as one batch (`attempts` as the queue would count them). */
+export async function deliverNotifications(bodies: readonly Envelope[], overrides: Partial<Env> = {}, attempts = 1) {
+	const batch = createMessageBatch(
+		"notifications",
+		bodies.map((body, i) => ({ id: `n${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts, body })),
+	);
+	const ctx = createExecutionContext();
+	await consumeQueueBatch(batch, { ...env, ...overrides } as Env, ctx);
+	return getQueueResult(batch, ctx);
 }
 
 export const ADDRESS = { name: "Ana Lima", line1: "Hauptstraße 1", city: "Berlin", postal_code: "10115", country: "de" };
