@@ -379,6 +379,42 @@ describe("admin order transitions", () => {
 		expect(events.at(-1)?.actor).toBe(admin.user.id);
 	});
 
+	it("marks a shipped order delivered, once; not before it ships, and not for a shopper", async () => {
+		const bus = new Bus();
+		const admin = await makeAdmin(await registerShopper());
+		const shopper = await registerShopper();
+		const { placed, paymentId } = await placeOrder(bus);
+		const post = (path: string, body?: unknown, bearer = admin.access_token) =>
+			bus.request(path, {
+				method: "POST",
+				headers: headersFor({ bearer }, { "idempotency-key": `key-${crypto.randomUUID()}` }),
+				body: body === undefined ? undefined : JSON.stringify(body),
+			});
+		const deliver = (bearer?: string) => post(`/v1/admin/orders/${placed.order.id}/deliver`, undefined, bearer);
+
+		await confirm(bus, paymentId, "succeeded");
+		await bus.pump();
+		expect((await post(`/v1/admin/orders/${placed.order.id}/fulfil`)).status).toBe(200);
+		const early = await deliver();
+		expect(early.status).toBe(409);
+		expect((await problemOf(early)).code).toBe("invalid_transition");
+		expect((await post(`/v1/admin/orders/${placed.order.id}/ship`, { tracking_number: "1Z1" })).status).toBe(200);
+		expect((await deliver(shopper.access_token)).status).toBe(403);
+		const delivered = await deliver();
+		expect(delivered.status).toBe(200);
+		expect(((await delivered.json()) as { status: string }).status).toBe("delivered");
+		expect((await deliver()).status).toBe(409);
+		expect(await orderStatus(placed.order.id)).toEqual([
+			"place:pending_payment",
+			"pay:paid",
+			"fulfil:fulfilled",
+			"ship:shipped",
+			"deliver:delivered",
+		]);
+		// Still refundable once delivered.
+		expect((await post(`/v1/admin/orders/${placed.order.id}/refund`, { reason: "returned" })).status).toBe(200);
+	});
+
 	it("a shopper cancels a paid, unfulfilled order: refunded through the provider, units back on hand", async () => {
 		const bus = new Bus();
 		const { sku, placed, paymentId } = await placeOrder(bus, 2, 5);

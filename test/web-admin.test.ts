@@ -246,6 +246,15 @@ describe("admin orders", () => {
 		expect(message(refused.html, "alert")).toContain("does not allow");
 		const [row] = await withDb((db) => db.primary.select().from(orders).where(eq(orders.id, orderId)));
 		expect(row).toMatchObject({ status: "shipped", trackingNumber: "TRK-4711", carrier: "DHL" });
+
+		// Then the carrier reports it delivered.
+		const delivered = await browser.post(`/admin/orders/${orderId}/deliver`, {
+			idempotency_key: formKey(afterShip.html, `/admin/orders/${orderId}/deliver`),
+		});
+		const afterDelivery = await browser.follow(delivered);
+		expect(message(afterDelivery.html, "status")).toContain("Order marked delivered.");
+		expect(afterDelivery.html).toMatch(/data-status="delivered">Delivered</);
+		expect(afterDelivery.html).not.toContain("Mark delivered");
 	});
 
 	it("refunds a paid order through the provider from its page", async () => {

@@ -25,7 +25,7 @@ export { providerFailed };
 import { ORDER_STATUSES, type OrderStatus, transition } from "./state.ts";
 
 /**
- * Order reads and the admin transitions (fulfil, ship, refund), shared by the
+ * Order reads and the admin transitions (fulfil, ship, deliver, refund), shared by the
  * `/v1/orders` and `/v1/admin/orders` API and the admin console's order pages.
  */
 
@@ -131,7 +131,7 @@ async function adminTransition(
 	db: Db,
 	ctx: WaitUntil,
 	orderId: string,
-	action: "fulfil" | "ship",
+	action: "fulfil" | "ship" | "deliver",
 	actorId: string,
 	set: Partial<typeof orders.$inferInsert> = {},
 ): Promise<OrderView> {
@@ -183,6 +183,14 @@ export function shipOrder(
 		trackingNumber: tracking.trackingNumber,
 		carrier: tracking.carrier ?? null,
 	});
+}
+
+/**
+ * shipped → delivered, as the carrier reported it to an admin. Recorded in the
+ * order's events (the time it happened); no e-mail: the parcel is its own news.
+ */
+export function deliverOrder(env: Env, db: Db, ctx: WaitUntil, orderId: string, actorId: string): Promise<OrderView> {
+	return adminTransition(env, db, ctx, orderId, "deliver", actorId);
 }
 
 /**

@@ -10,6 +10,7 @@ import { requestHashOf, requireIdempotencyKey } from "../../idempotency/store.ts
 import { clientOf } from "../../limits/client.ts";
 import {
 	acceptPayment,
+	deliverOrder,
 	fulfilOrder,
 	listOrdersForAdmin,
 	orderNotFound,
@@ -31,6 +32,7 @@ import type {
 	cancelOrder,
 	checkoutRoute,
 	confirmTestPayment,
+	deliverOrder as deliverOrderRoute,
 	fulfilOrder as fulfilOrderRoute,
 	getOrder,
 	listOrders,
@@ -179,6 +181,11 @@ export const shipOrderHandler: RouteHandler<typeof shipOrderRoute, AppEnv> = asy
 		trackingNumber: body.tracking_number,
 		carrier: body.carrier,
 	});
+	return c.json(order, 200, noStore);
+};
+
+export const deliverOrderHandler: RouteHandler<typeof deliverOrderRoute, AppEnv> = async (c) => {
+	const order = await deliverOrder(c.env, c.get("database").primary, c.executionCtx, c.req.valid("param").id, c.get("auth").userId);
 	return c.json(order, 200, noStore);
 };
 

@@ -8,6 +8,7 @@ import {
 	cancelOrderHandler,
 	checkoutHandler,
 	confirmTestPaymentHandler,
+	deliverOrderHandler,
 	fulfilOrderHandler,
 	getOrderHandler,
 	listOrdersHandler,
@@ -22,6 +23,7 @@ import {
 	cancelOrder,
 	checkoutRoute,
 	confirmTestPayment,
+	deliverOrder,
 	fulfilOrder,
 	getOrder,
 	listOrders,
@@ -59,5 +61,6 @@ export const adminOrdersRouter = admin
 	.openapi(adminListOrders, adminListOrdersHandler)
 	.openapi(fulfilOrder, fulfilOrderHandler)
 	.openapi(shipOrder, shipOrderHandler)
+	.openapi(deliverOrder, deliverOrderHandler)
 	.openapi(acceptPaymentRoute, acceptPaymentHandler)
 	.openapi(refundOrderRoute, refundOrderHandler);

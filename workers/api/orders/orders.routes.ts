@@ -205,6 +205,23 @@ export const shipOrder = createRoute({
 	responses: { 200: jsonResponse(OrderSchema, "The order"), ...adminOrderProblems, ...bodyProblems, ...idempotencyProblems },
 });
 
+export const deliverOrder = createRoute({
+	method: "post",
+	path: "/admin/orders/{id}/deliver",
+	operationId: "deliverOrder",
+	tags: adminTags,
+	security: adminAuth,
+	summary: "shipped → delivered",
+	description: "Idempotency-Key required. Only a shipped order can be marked delivered; the time is kept in the order's events.",
+	request: { params: OrderIdParam, headers: IdempotencyHeader },
+	responses: {
+		200: jsonResponse(OrderSchema, "The order"),
+		...adminOrderProblems,
+		400: problem("Missing or malformed Idempotency-Key or order id"),
+		...idempotencyProblems,
+	},
+});
+
 export const acceptPaymentRoute = createRoute({
 	method: "post",
 	path: "/admin/orders/{id}/accept-payment",

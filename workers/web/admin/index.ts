@@ -9,7 +9,7 @@ import { deadLettersPage, replayAction } from "./pages/dead-letters.tsx";
 import { errorPage } from "./pages/error.tsx";
 import { adjustAction, inventoryPage } from "./pages/inventory.tsx";
 import { notificationPage, notificationsPage } from "./pages/notifications.tsx";
-import { acceptPaymentAction, fulfilAction, orderPage, ordersPage, refundAction, shipAction } from "./pages/orders.tsx";
+import { acceptPaymentAction, deliverAction, fulfilAction, orderPage, ordersPage, refundAction, shipAction } from "./pages/orders.tsx";
 import {
 	addVariantAction,
 	archiveVariantAction,
@@ -52,6 +52,7 @@ admin.post("/admin/inventory/:sku/adjust", adjustAction);
 admin.get("/admin/orders", ordersPage);
 admin.get("/admin/orders/:id", orderPage);
 admin.post("/admin/orders/:id/fulfil", fulfilAction);
+admin.post("/admin/orders/:id/deliver", deliverAction);
 admin.post("/admin/orders/:id/ship", shipAction);
 admin.post("/admin/orders/:id/refund", refundAction);
 admin.post("/admin/orders/:id/accept-payment", acceptPaymentAction);

@@ -17,6 +17,7 @@ export const NOTICES = {
 	adjusted: "Stock adjusted.",
 	fulfilled: "Order marked fulfilled.",
 	shipped: "Order marked shipped. The customer is being notified.",
+	delivered: "Order marked delivered.",
 	refunded: "Order refunded. The customer is being notified.",
 	payment_accepted: "Payment accepted: the stock is committed and the order is paid.",
 	replayed: "Dead letter put back on its queue.",

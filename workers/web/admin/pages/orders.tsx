@@ -5,6 +5,7 @@ import type { AppEnv } from "../../../api/types.ts";
 import { DomainError } from "../../../domain/errors.ts";
 import {
 	acceptPayment,
+	deliverOrder,
 	fulfilOrder,
 	listOrdersForAdmin,
 	orderHistory,
@@ -200,6 +201,13 @@ export async function orderPage(c: Context<AppEnv>): Promise<Response> {
 									<button type="submit">Mark shipped</button>
 								</form>
 							) : null}
+							{order.status === "shipped" ? (
+								<form method="post" action={`/admin/orders/${order.id}/deliver`}>
+									<HiddenKey />
+									<p class="hint">The carrier reports the parcel delivered.</p>
+									<button type="submit">Mark delivered</button>
+								</form>
+							) : null}
 							{received ? (
 								<form method="post" action={`/admin/orders/${order.id}/accept-payment`}>
 									<HiddenKey />
@@ -301,6 +309,19 @@ export async function shipAction(c: Context<AppEnv>): Promise<Response> {
 				carrier: parsed.data.carrier,
 			});
 			return "shipped";
+		},
+	});
+}
+
+/** `POST /admin/orders/{id}/deliver`: shipped → delivered, once per form. */
+export async function deliverAction(c: Context<AppEnv>): Promise<Response> {
+	const id = orderIdOf(c);
+	return idempotentAction(c, {
+		route: "/admin/orders/:id/deliver",
+		back: `/admin/orders/${id}`,
+		run: async () => {
+			await deliverOrder(c.env, c.get("database").primary, c.executionCtx, id, c.get("auth").userId);
+			return "delivered";
 		},
 	});
 }
