@@ -286,19 +286,15 @@ export class Cart extends DurableObject<Env> {
 
 	/** Starts the span of a new hold (closing any open one), in a fresh window if the last one is over. */
 	#openHoldSpan(now: number, until: number): void {
-		const used = this.#holdTimeUsed(now);
-		const fresh = !this.ctx.storage.sql
-			.exec<{ since: number }>("SELECT since FROM hold_budget WHERE id = 1 AND since > ?", now - HOLD_BUDGET_WINDOW_MS)
-			.toArray()[0];
 		this.ctx.storage.sql.exec(
 			`INSERT INTO hold_budget (id, since, used_ms, open_started, open_until) VALUES (1, ?, ?, ?, ?)
-			 ON CONFLICT (id) DO UPDATE SET since = CASE WHEN ? THEN excluded.since ELSE since END,
+			 ON CONFLICT (id) DO UPDATE SET since = CASE WHEN since <= ? THEN excluded.since ELSE since END,
 			   used_ms = excluded.used_ms, open_started = excluded.open_started, open_until = excluded.open_until`,
 			now,
-			used,
+			this.#holdTimeUsed(now),
 			now,
 			until,
-			fresh ? 1 : 0,
+			now - HOLD_BUDGET_WINDOW_MS,
 		);
 	}
 
@@ -477,10 +473,7 @@ export class Cart extends DurableObject<Env> {
 			JSON.stringify(hold.lines),
 			hold.expiresAt,
 		);
-		this.ctx.storage.sql.exec(
-			"INSERT INTO holder (id, client) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET client = excluded.client",
-			holder.client,
-		);
+		this.#recordHolder(holder.client);
 		this.#openHoldSpan(Date.now(), hold.expiresAt);
 		return { ok: true, hold, created: true };
 	}
@@ -515,7 +508,7 @@ export class Cart extends DurableObject<Env> {
 	 * from then on the checkout owns the units (it releases them if it fails).
 	 * A hold that does not fit is given back.
 	 */
-	beginCheckout(caller: CartCaller, key: string, orderId: string, pendingMs: number): CartResult<CheckoutStart> {
+	beginCheckout(caller: CartCaller, key: string, orderId: string, pendingMs: number, client: string): CartResult<CheckoutStart> {
 		const meta = this.#owned(caller);
 		if (!meta) return { ok: false, reason: "not_found" };
 		const cart = this.#state(meta);
@@ -541,7 +534,11 @@ export class Cart extends DurableObject<Env> {
 			// The units become the order's reservation: they stop counting against the cart's hold time.
 			this.ctx.storage.sql.exec("DELETE FROM hold WHERE id = 1");
 			this.#closeHoldSpan();
-		} else this.#dropHold();
+		} else {
+			this.#dropHold();
+			// The checkout reserves afresh, counted against this client (orders/stock.ts admitCheckoutUnits).
+			this.#recordHolder(client);
+		}
 		const id = hold?.orderId ?? orderId;
 		this.ctx.storage.sql.exec("DELETE FROM checkouts WHERE started_at <= ?", now - CHECKOUT_KEY_TTL_MS);
 		this.ctx.storage.sql.exec(
@@ -568,8 +565,8 @@ export class Cart extends DurableObject<Env> {
 		this.ctx.storage.sql.exec("DELETE FROM pending_order WHERE order_id = ?", orderId);
 	}
 
-	/** Records which client holds the units of the cart's checkout (see `Holder`), so payment can free its count. */
-	recordHolder(client: string): void {
+	/** Records which client's count holds the cart's units (see `Holder`), so release and payment can free it. */
+	#recordHolder(client: string): void {
 		this.ctx.storage.sql.exec(
 			"INSERT INTO holder (id, client) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET client = excluded.client",
 			client,

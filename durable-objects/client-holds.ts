@@ -77,13 +77,6 @@ export class ClientHolds extends DurableObject<Env> {
 		this.ctx.storage.sql.exec("DELETE FROM holds WHERE cart_id = ?", cartId);
 	}
 
-	/** Units the client holds now. */
-	held(): number {
-		return this.ctx.storage.sql
-			.exec<{ held: number }>("SELECT COALESCE(SUM(units), 0) AS held FROM holds WHERE expires_at > ?", Date.now())
-			.one().held;
-	}
-
 	override async alarm(): Promise<void> {
 		this.ctx.storage.sql.exec("DELETE FROM holds WHERE expires_at <= ?", Date.now());
 		const left = this.ctx.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM holds").one().n;

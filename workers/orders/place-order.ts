@@ -102,14 +102,14 @@ export async function placeOrder(
 	const { caller, cartId } = request;
 	const stub = cartStub(env, cartId);
 	const pendingMs = reservationTtlMs(env) + EXPIRY_GRACE_SECONDS * 1000;
-	let start = await stub.beginCheckout(caller, request.idempotency.key, newId("ord"), pendingMs);
+	let start = await stub.beginCheckout(caller, request.idempotency.key, newId("ord"), pendingMs, request.client);
 	if (!start.ok && start.reason === "rate_limited") throw cartFailure(start.reason, undefined, undefined, start.rateLimit);
 	if (start.ok && start.cart.kind === "pending") {
 		const pending = await pendingOrder(context, request, start.cart, answers);
 		if (pending) return pending;
 		// That order is over (or was never placed): this checkout may place a new one.
 		await stub.clearPendingOrder(start.cart.orderId);
-		start = await stub.beginCheckout(caller, request.idempotency.key, newId("ord"), pendingMs);
+		start = await stub.beginCheckout(caller, request.idempotency.key, newId("ord"), pendingMs, request.client);
 		if (start.ok && start.cart.kind === "pending") throw checkoutInProgress();
 	}
 	let cart: CartState | undefined;

@@ -87,9 +87,9 @@ export function holdLimit(refusal: Extract<HoldAdmission, { ok: false }>): Domai
 
 /**
  * Counts `units` of a checkout's fresh reservation against the client's cap
- * until `expiresAt` (the cart's earlier hold, if any, is replaced), and
- * remembers the client on the cart so payment frees the count. A hold the
- * checkout adopts is counted already.
+ * until `expiresAt` (the cart's earlier hold, if any, is replaced); the cart
+ * remembers the client (`beginCheckout`), so payment frees the count. A hold
+ * the checkout adopts is counted already.
  */
 export async function admitCheckoutUnits(env: Env, client: string, cartId: string, units: number, expiresAt: number): Promise<void> {
 	const admission = await clientHolds(env, client)
@@ -98,7 +98,6 @@ export async function admitCheckoutUnits(env: Env, client: string, cartId: strin
 			throw inventoryUnavailable(cause);
 		});
 	if (!admission.ok) throw holdLimit(admission);
-	await cartStub(env, cartId).recordHolder(client);
 }
 
 /** Forgets a checkout's units in the client's count (its reservation was given back). */
