@@ -19,6 +19,7 @@ import {
 	jsonb,
 	pgEnum,
 	pgTable,
+	primaryKey,
 	text,
 	timestamp,
 	uniqueIndex,
@@ -45,6 +46,10 @@ const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull(
 const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
 
 export const productStatus = pgEnum("product_status", ["draft", "active", "archived"]);
+/** What a product is taxed as; each country's rate per class is a row of `tax_rates`. */
+export const taxClass = pgEnum("tax_class", ["standard", "reduced", "zero"]);
+/** Whether a market's shelf prices include tax (EU, UK: VAT inside) or have it added at checkout (US sales tax). */
+export const taxMode = pgEnum("tax_mode", ["inclusive", "exclusive"]);
 export const userRole = pgEnum("user_role", ["customer", "admin"]);
 export const accountTokenKind = pgEnum("account_token_kind", ["verify_email", "password_reset"]);
 
@@ -161,6 +166,7 @@ export const products = pgTable(
 		description: text("description").notNull().default(""),
 		status: productStatus("status").notNull().default("draft"),
 		categoryId: text("category_id").references(() => categories.id, { onDelete: "set null" }),
+		taxClass: taxClass("tax_class").notNull().default("standard"),
 		attributes: jsonb("attributes").$type<Record<string, string>>().notNull().default({}),
 		/** Full-text document: title weighted A, description B; kept by Postgres itself. */
 		search: tsvector("search")
@@ -189,8 +195,11 @@ export const variants = pgTable(
 		sku: text("sku").notNull(),
 		title: text("title").notNull(),
 		options: jsonb("options").$type<Record<string, string>>().notNull().default({}),
+		/** The base price, in the variant's currency: what a market uses without a price of its own (markets.ts). */
 		priceMinor: minorUnits("price_minor").notNull(),
 		currency: char("currency", { length: 3 }).notNull(),
+		/** Shipping weight in grams, for weight-tier shipping rates. */
+		weightGrams: integer("weight_grams").notNull().default(0),
 		position: integer("position").notNull().default(0),
 		/** Archived variants stay for order history but are no longer sold or shown. */
 		archivedAt: timestamp("archived_at", { withTimezone: true }),
@@ -202,7 +211,145 @@ export const variants = pgTable(
 		index("variants_product_idx").on(t.productId, t.priceMinor),
 		check("variants_price_non_negative", sql`${t.priceMinor} >= 0`),
 		check("variants_currency_upper", sql`${t.currency} ~ '^[A-Z]{3}$'`),
+		check("variants_weight_non_negative", sql`${t.weightGrams} >= 0`),
 	],
+);
+
+/**
+ * A market: the countries it sells to, the currency its prices are in,
+ * whether those prices include tax, and its shipping zones. A variant's
+ * price in a market is its row of `market_prices` (the market's price list),
+ * else its base price when that is in the market's currency, else the base
+ * price converted from `convert_from` at `rate_micros` (millionths of a unit
+ * of this currency per unit of that one), rounded half up to the minor unit
+ * (catalog/markets.ts); else the variant is not sold there.
+ */
+export const markets = pgTable(
+	"markets",
+	{
+		id: text("id").primaryKey(),
+		name: text("name").notNull(),
+		currency: char("currency", { length: 3 }).notNull(),
+		taxMode: taxMode("tax_mode").notNull(),
+		convertFrom: char("convert_from", { length: 3 }),
+		rateMicros: bigint("rate_micros", { mode: "number" }),
+		isDefault: boolean("is_default").notNull().default(false),
+		position: integer("position").notNull().default(0),
+		createdAt: createdAt(),
+		updatedAt: updatedAt(),
+	},
+	(t) => [
+		check("markets_id_format", sql`${t.id} ~ '^[a-z][a-z0-9-]{0,31}$'`),
+		check("markets_currency_upper", sql`${t.currency} ~ '^[A-Z]{3}$'`),
+		check("markets_conversion", sql`(${t.convertFrom} IS NULL) = (${t.rateMicros} IS NULL) AND (${t.rateMicros} IS NULL OR ${t.rateMicros} > 0)`),
+		uniqueIndex("markets_default_key").on(t.isDefault).where(sql`${t.isDefault}`),
+	],
+);
+
+/** Which market sells to a country: one market per country, so an address always names one. */
+export const marketCountries = pgTable(
+	"market_countries",
+	{
+		country: char("country", { length: 2 }).primaryKey(),
+		marketId: text("market_id")
+			.notNull()
+			.references(() => markets.id, { onDelete: "cascade" }),
+	},
+	(t) => [index("market_countries_market_idx").on(t.marketId), check("market_countries_upper", sql`${t.country} ~ '^[A-Z]{2}$'`)],
+);
+
+/** A market's price list: a variant's shelf price there, in the market's currency (tax included in an inclusive market). */
+export const marketPrices = pgTable(
+	"market_prices",
+	{
+		marketId: text("market_id")
+			.notNull()
+			.references(() => markets.id, { onDelete: "cascade" }),
+		variantId: text("variant_id")
+			.notNull()
+			.references(() => variants.id, { onDelete: "cascade" }),
+		amountMinor: minorUnits("amount_minor").notNull(),
+		updatedAt: updatedAt(),
+	},
+	(t) => [
+		primaryKey({ columns: [t.marketId, t.variantId] }),
+		index("market_prices_variant_idx").on(t.variantId),
+		check("market_prices_non_negative", sql`${t.amountMinor} >= 0`),
+	],
+);
+
+/**
+ * Tax rates per country (and, where tax differs inside one, per region: a US
+ * state; `region` is '' for the whole country) and tax class, in basis points
+ * (1900 = 19 %). A region's row wins over its country's; a country without a
+ * row charges no tax.
+ */
+export const taxRates = pgTable(
+	"tax_rates",
+	{
+		country: char("country", { length: 2 }).notNull(),
+		region: text("region").notNull().default(""),
+		taxClass: taxClass("tax_class").notNull(),
+		rateBp: integer("rate_bp").notNull(),
+		updatedAt: updatedAt(),
+	},
+	(t) => [
+		primaryKey({ columns: [t.country, t.region, t.taxClass] }),
+		check("tax_rates_range", sql`${t.rateBp} BETWEEN 0 AND 10000`),
+		check("tax_rates_country_upper", sql`${t.country} ~ '^[A-Z]{2}$'`),
+	],
+);
+
+export const shippingKind = pgEnum("shipping_kind", ["standard", "express", "pickup"]);
+
+/** A market's shipping zone: the countries (of that market) its methods ship to. */
+export const shippingZones = pgTable(
+	"shipping_zones",
+	{
+		id: text("id").primaryKey(),
+		marketId: text("market_id")
+			.notNull()
+			.references(() => markets.id, { onDelete: "cascade" }),
+		name: text("name").notNull(),
+		countries: text("countries").array().notNull(),
+		createdAt: createdAt(),
+		updatedAt: updatedAt(),
+	},
+	(t) => [index("shipping_zones_market_idx").on(t.marketId)],
+);
+
+/**
+ * How a shipping method prices a parcel, in minor units of its market's
+ * currency (tax included in an inclusive market): one flat amount, tiers by
+ * the parcel's weight (the first tier whose `up_to_grams` covers it; a tier
+ * without a bound covers everything heavier; none: the method is not
+ * offered), or tiers by the discounted subtotal (the last tier whose `from`
+ * it reaches).
+ */
+export type ShippingRate =
+	| { type: "flat"; amount: number }
+	| { type: "weight"; tiers: { up_to_grams: number | null; amount: number }[] }
+	| { type: "subtotal"; tiers: { from: number; amount: number }[] };
+
+/** One way to ship to a zone: its rate, and free from a discounted subtotal when `free_from_minor` is set. */
+export const shippingMethods = pgTable(
+	"shipping_methods",
+	{
+		id: text("id").primaryKey(),
+		zoneId: text("zone_id")
+			.notNull()
+			.references(() => shippingZones.id, { onDelete: "cascade" }),
+		kind: shippingKind("kind").notNull(),
+		name: text("name").notNull(),
+		rate: jsonb("rate").$type<ShippingRate>().notNull(),
+		freeFromMinor: minorUnits("free_from_minor"),
+		taxClass: taxClass("tax_class").notNull().default("standard"),
+		active: boolean("active").notNull().default(true),
+		position: integer("position").notNull().default(0),
+		createdAt: createdAt(),
+		updatedAt: updatedAt(),
+	},
+	(t) => [index("shipping_methods_zone_idx").on(t.zoneId, t.position)],
 );
 
 /**
@@ -315,6 +462,20 @@ export interface ShippingAddress {
 	phone?: string | null;
 }
 
+/** One rate's share of an order's tax: the amount it applies to (tax included when inclusive) and the tax. */
+export interface TaxBreakdownLine {
+	rate_bp: number;
+	taxable_minor: number;
+	tax_minor: number;
+}
+
+/** A shipping method as an order keeps it. */
+export interface OrderShippingMethod {
+	id: string;
+	kind: "standard" | "express" | "pickup";
+	name: string;
+}
+
 /**
  * Orders. Totals are computed by the server at checkout from Postgres prices
  * and frozen here; the status moves only through the transitions of
@@ -335,6 +496,16 @@ export const orders = pgTable(
 		taxMinor: minorUnits("tax_minor").notNull(),
 		totalMinor: minorUnits("total_minor").notNull(),
 		discountCode: text("discount_code"),
+		/** The market the order was priced in; null for orders placed before markets. */
+		marketId: text("market_id"),
+		/** Whether the lines' and shipping's amounts include `tax_minor` (inclusive) or it was added on top. */
+		taxMode: taxMode("tax_mode").notNull().default("exclusive"),
+		/** Tax per rate, as the order page and e-mails show it ("VAT 19 % included: €6.23"). */
+		taxBreakdown: jsonb("tax_breakdown").$type<TaxBreakdownLine[]>().notNull().default([]),
+		/** The shipping method the shopper picked, as it was then. */
+		shippingMethod: jsonb("shipping_method").$type<OrderShippingMethod>(),
+		/** The affiliate whose referral link brought the shopper (first-party attribution cookie). */
+		affiliateId: text("affiliate_id").references((): AnyPgColumn => affiliates.id, { onDelete: "set null" }),
 		shippingAddress: jsonb("shipping_address").$type<ShippingAddress>().notNull(),
 		cartId: text("cart_id").notNull(),
 		accessTokenHash: text("access_token_hash"),
@@ -378,14 +549,68 @@ export const orderLines = pgTable(
 		unitPriceMinor: minorUnits("unit_price_minor").notNull(),
 		quantity: integer("quantity").notNull(),
 		lineTotalMinor: minorUnits("line_total_minor").notNull(),
+		/** The order's discounts allocated to this line (orders/pricing.ts), part of `line_total_minor`'s price not charged. */
+		discountMinor: minorUnits("discount_minor").notNull().default(0),
+		/** The line's tax: inside `line_total_minor - discount_minor` in an inclusive order, on top of it otherwise. */
+		taxMinor: minorUnits("tax_minor").notNull().default(0),
+		taxRateBp: integer("tax_rate_bp").notNull().default(0),
 		/** Units of this line refunded so far (partial refunds); never more than ordered. */
 		refundedQuantity: integer("refunded_quantity").notNull().default(0),
+		/** Units of this line in open or finished returns (not rejected or cancelled); never more than ordered. */
+		returnQuantity: integer("return_quantity").notNull().default(0),
 	},
 	(t) => [
 		uniqueIndex("order_lines_order_sku_key").on(t.orderId, t.sku),
 		check("order_lines_quantity_positive", sql`${t.quantity} > 0`),
 		check("order_lines_refunded_range", sql`${t.refundedQuantity} BETWEEN 0 AND ${t.quantity}`),
+		check("order_lines_return_range", sql`${t.returnQuantity} BETWEEN 0 AND ${t.quantity}`),
+		check("order_lines_discount_range", sql`${t.discountMinor} BETWEEN 0 AND ${t.lineTotalMinor} AND ${t.taxMinor} >= 0`),
 	],
+);
+
+export const returnStatus = pgEnum("return_status", ["requested", "approved", "received", "refunded", "rejected", "cancelled"]);
+
+/**
+ * A shopper's request to send back lines of a shipped or delivered order,
+ * and its steps: an admin approves it (the shopper is e-mailed instructions)
+ * or rejects it, marks the parcel received, and refunds it (a partial refund
+ * of those lines, `refund_id`), with or without restocking.
+ */
+export const returns = pgTable(
+	"returns",
+	{
+		id: text("id").primaryKey(),
+		orderId: text("order_id")
+			.notNull()
+			.references(() => orders.id, { onDelete: "cascade" }),
+		status: returnStatus("status").notNull().default("requested"),
+		reason: text("reason").notNull().default(""),
+		/** The admin's message to the shopper: the instructions on approval, the reason on rejection. */
+		note: text("note"),
+		restock: boolean("restock"),
+		refundId: text("refund_id").references(() => refunds.id),
+		requestedBy: text("requested_by").notNull(),
+		createdAt: createdAt(),
+		approvedAt: timestamp("approved_at", { withTimezone: true }),
+		receivedAt: timestamp("received_at", { withTimezone: true }),
+		refundedAt: timestamp("refunded_at", { withTimezone: true }),
+		closedAt: timestamp("closed_at", { withTimezone: true }),
+		updatedAt: updatedAt(),
+	},
+	(t) => [index("returns_order_idx").on(t.orderId), index("returns_status_created_idx").on(t.status, t.createdAt)],
+);
+
+/** The units of each order line a return covers. */
+export const returnLines = pgTable(
+	"return_lines",
+	{
+		returnId: text("return_id")
+			.notNull()
+			.references(() => returns.id, { onDelete: "cascade" }),
+		sku: text("sku").notNull(),
+		quantity: integer("quantity").notNull(),
+	},
+	(t) => [primaryKey({ columns: [t.returnId, t.sku] }), check("return_lines_quantity_positive", sql`${t.quantity} > 0`)],
 );
 
 export const refundStatus = pgEnum("refund_status", ["pending", "succeeded", "failed"]);
@@ -697,5 +922,56 @@ export const webhookDeliveries = pgTable(
 	(t) => [
 		uniqueIndex("webhook_deliveries_endpoint_event_key").on(t.endpointId, t.eventId),
 		index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.createdAt),
+	],
+);
+
+/**
+ * Affiliates: partners whose referral links (`?ref=CODE`) bring shoppers.
+ * `commission_bp` is their share, in basis points, of what an attributed
+ * order sold (its discounted lines, without tax or shipping).
+ */
+export const affiliates = pgTable(
+	"affiliates",
+	{
+		id: text("id").primaryKey(),
+		code: text("code").notNull(),
+		name: text("name").notNull(),
+		email: text("email"),
+		commissionBp: integer("commission_bp").notNull(),
+		active: boolean("active").notNull().default(true),
+		createdAt: createdAt(),
+		updatedAt: updatedAt(),
+	},
+	(t) => [
+		uniqueIndex("affiliates_code_key").on(t.code),
+		check("affiliates_code_format", sql`${t.code} ~ '^[A-Z0-9][A-Z0-9_-]{1,31}$'`),
+		check("affiliates_commission_range", sql`${t.commissionBp} BETWEEN 0 AND 10000`),
+	],
+);
+
+/**
+ * The commission an attributed order earned, written when it is paid, and
+ * what refunds took back of it (in proportion to the amount refunded).
+ */
+export const affiliateCommissions = pgTable(
+	"affiliate_commissions",
+	{
+		orderId: text("order_id")
+			.primaryKey()
+			.references(() => orders.id, { onDelete: "cascade" }),
+		affiliateId: text("affiliate_id")
+			.notNull()
+			.references(() => affiliates.id),
+		rateBp: integer("rate_bp").notNull(),
+		baseMinor: minorUnits("base_minor").notNull(),
+		commissionMinor: minorUnits("commission_minor").notNull(),
+		reversedMinor: minorUnits("reversed_minor").notNull().default(0),
+		currency: char("currency", { length: 3 }).notNull(),
+		createdAt: createdAt(),
+		updatedAt: updatedAt(),
+	},
+	(t) => [
+		index("affiliate_commissions_affiliate_idx").on(t.affiliateId, t.createdAt),
+		check("affiliate_commissions_reversed_range", sql`${t.reversedMinor} BETWEEN 0 AND ${t.commissionMinor}`),
 	],
 );

@@ -289,7 +289,11 @@ async function checkout(
 			unitPriceMinor: row.priceMinor,
 			quantity: line.quantity,
 			lineTotalMinor: row.priceMinor * line.quantity,
+			discountMinor: 0,
+			taxMinor: 0,
+			taxRateBp: 0,
 			refundedQuantity: 0,
+			returnQuantity: 0,
 		})),
 		payment: {
 			id: newId("pay"),
