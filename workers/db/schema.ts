@@ -241,7 +241,10 @@ export const markets = pgTable(
 	(t) => [
 		check("markets_id_format", sql`${t.id} ~ '^[a-z][a-z0-9-]{0,31}$'`),
 		check("markets_currency_upper", sql`${t.currency} ~ '^[A-Z]{3}$'`),
-		check("markets_conversion", sql`(${t.convertFrom} IS NULL) = (${t.rateMicros} IS NULL) AND (${t.rateMicros} IS NULL OR ${t.rateMicros} > 0)`),
+		check(
+			"markets_conversion",
+			sql`(${t.convertFrom} IS NULL) = (${t.rateMicros} IS NULL) AND (${t.rateMicros} IS NULL OR ${t.rateMicros} > 0)`,
+		),
 		uniqueIndex("markets_default_key").on(t.isDefault).where(sql`${t.isDefault}`),
 	],
 );
