@@ -18,6 +18,7 @@ export default defineConfig({
 					JWT_KEYS: inject<string>("jwtKeys"),
 					CORS_ORIGINS: "http://localhost:8787,https://shop.test",
 					TEST_PAYMENT_WEBHOOK_SECRET: "whsec_test_suite_only",
+					CARRIER_WEBHOOK_SECRET: "carrier_test_suite_only",
 					// Low enough that abuse.test.ts can open one socket past it.
 					MAX_LIVE_SOCKETS_PER_SKU: "20",
 					// Used only where a test sets PAYMENT_PROVIDER to "stripe": the local stand-in for Stripe's API and the key it accepts.

@@ -60,6 +60,8 @@ export interface CartState {
 	owner: "guest" | "user";
 	userId: string | null;
 	lines: CartLine[];
+	/** The market the cart shops in (catalog/markets.ts); null for a cart from before markets: the default market. */
+	market: string | null;
 	updatedAt: number;
 	expiresAt: number;
 }
@@ -73,7 +75,15 @@ export interface MergeOutcome {
 	replayed: boolean;
 }
 
-export type CartFailure = "not_found" | "exists" | "line_not_found" | "quantity_limit" | "line_limit" | "changed" | "rate_limited";
+export type CartFailure =
+	| "not_found"
+	| "exists"
+	| "line_not_found"
+	| "quantity_limit"
+	| "line_limit"
+	| "changed"
+	| "rate_limited"
+	| "not_sold_in_market";
 
 /** Who holds stock, for the per-client cap: the client key (limits/client.ts) and its cap. */
 export interface Holder {
@@ -218,6 +228,10 @@ export class Cart extends DurableObject<Env> {
 				id INTEGER PRIMARY KEY CHECK (id = 1),
 				client TEXT NOT NULL
 			);
+			CREATE TABLE IF NOT EXISTS market (
+				id INTEGER PRIMARY KEY CHECK (id = 1),
+				market_id TEXT NOT NULL
+			);
 		`);
 	}
 
@@ -334,12 +348,24 @@ export class Cart extends DurableObject<Env> {
 		return this.ctx.storage.sql.exec<{ sku: string; quantity: number }>("SELECT sku, quantity FROM lines ORDER BY rowid").toArray();
 	}
 
+	#market(): string | null {
+		return this.ctx.storage.sql.exec<{ market_id: string }>("SELECT market_id FROM market WHERE id = 1").toArray()[0]?.market_id ?? null;
+	}
+
+	#setMarket(market: string): void {
+		this.ctx.storage.sql.exec(
+			"INSERT INTO market (id, market_id) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET market_id = excluded.market_id",
+			market,
+		);
+	}
+
 	#state(meta = this.#meta() as MetaRow): CartState {
 		return {
 			id: meta.cart_id,
 			owner: meta.owner_kind,
 			userId: meta.owner_kind === "user" ? meta.owner : null,
 			lines: this.#lines(),
+			market: this.#market(),
 			updatedAt: meta.updated_at,
 			expiresAt: meta.expires_at,
 		};
@@ -375,9 +401,10 @@ export class Cart extends DurableObject<Env> {
 		this.ctx.storage.setAlarm(Math.min(...deadlines));
 	}
 
-	/** Starts the cart. Called once, by the Worker that chose its id. */
-	create(cartId: string, owner: CartOwner): CartResult {
+	/** Starts the cart in `market`. Called once, by the Worker that chose its id. */
+	create(cartId: string, owner: CartOwner, market?: string): CartResult {
 		if (this.#meta()) return { ok: false, reason: "exists" };
+		if (market !== undefined) this.#setMarket(market);
 		const now = Date.now();
 		this.ctx.storage.sql.exec(
 			"INSERT INTO meta (id, cart_id, owner_kind, owner, created_at, updated_at, expires_at) VALUES (1, ?, ?, ?, ?, ?, ?)",
@@ -389,6 +416,21 @@ export class Cart extends DurableObject<Env> {
 			now + CART_TTL_MS,
 		);
 		this.#schedule();
+		return { ok: true, cart: this.#state() };
+	}
+
+	/**
+	 * Moves the cart to another market (the shopper chose another country).
+	 * Lines stay; the Worker prices them in the new market, and a line not
+	 * sold there shows as unavailable. A hold is given back like any change.
+	 */
+	setMarket(caller: CartCaller, market: string): CartResult {
+		const limited = this.#admit("cart_writes");
+		if (limited) return limited;
+		if (!this.#owned(caller)) return { ok: false, reason: "not_found" };
+		if (this.#market() === market) return { ok: true, cart: this.#state() };
+		this.#setMarket(market);
+		this.#touch();
 		return { ok: true, cart: this.#state() };
 	}
 
@@ -584,10 +626,16 @@ export class Cart extends DurableObject<Env> {
 	}
 
 	/** Adds units to a line (creating it); refuses past MAX_UNITS_PER_SKU units or 50 lines. */
-	addLine(caller: CartCaller, sku: string, quantity: number): CartResult {
+	/**
+	 * `soldIn`: the markets the Worker found the SKU priced in (null standing
+	 * for the default market, which a cart from before markets shops in); a
+	 * SKU not sold in this cart's market is refused. Omitted, nothing is checked.
+	 */
+	addLine(caller: CartCaller, sku: string, quantity: number, soldIn?: readonly (string | null)[]): CartResult {
 		const limited = this.#admit("cart_writes");
 		if (limited) return limited;
 		if (!this.#owned(caller)) return { ok: false, reason: "not_found" };
+		if (soldIn && !soldIn.includes(this.#market())) return { ok: false, reason: "not_sold_in_market" };
 		const current = this.#quantity(sku);
 		if (current === undefined && this.#lineCount() >= MAX_LINES) return { ok: false, reason: "line_limit" };
 		if ((current ?? 0) + quantity > maxUnitsPerSku(this.env)) return { ok: false, reason: "quantity_limit", quantity: current ?? 0 };
@@ -601,11 +649,13 @@ export class Cart extends DurableObject<Env> {
 	}
 
 	/** Sets a line's quantity; 0 removes it. Only lines already in the cart can be set. */
-	setQuantity(caller: CartCaller, sku: string, quantity: number): CartResult {
+	/** `soldIn` as for `addLine`, checked when the quantity is raised above zero. */
+	setQuantity(caller: CartCaller, sku: string, quantity: number, soldIn?: readonly (string | null)[]): CartResult {
 		const limited = this.#admit("cart_writes");
 		if (limited) return limited;
 		if (!this.#owned(caller)) return { ok: false, reason: "not_found" };
 		if (this.#quantity(sku) === undefined) return { ok: false, reason: "line_not_found" };
+		if (quantity > 0 && soldIn && !soldIn.includes(this.#market())) return { ok: false, reason: "not_sold_in_market" };
 		if (quantity > maxUnitsPerSku(this.env)) return { ok: false, reason: "quantity_limit" };
 		if (quantity <= 0) this.ctx.storage.sql.exec("DELETE FROM lines WHERE sku = ?", sku);
 		else this.ctx.storage.sql.exec("UPDATE lines SET quantity = ? WHERE sku = ?", quantity, sku);
@@ -632,13 +682,20 @@ export class Cart extends DurableObject<Env> {
 	 * dropped. A guest cart id is merged at most once, so a retry (say, after
 	 * the guest cart failed to close) adds nothing twice.
 	 */
-	mergeFrom(caller: CartCaller, guestCartId: string, lines: readonly CartLine[]): CartResult<CartState & MergeOutcome> {
+	mergeFrom(
+		caller: CartCaller,
+		guestCartId: string,
+		lines: readonly CartLine[],
+		market?: string | null,
+	): CartResult<CartState & MergeOutcome> {
 		const limited = this.#admit("cart_writes");
 		if (limited) return limited;
 		if (!this.#owned(caller)) return { ok: false, reason: "not_found" };
 		const outcome: MergeOutcome = { capped: [], dropped: [], replayed: false };
 		const seen = this.ctx.storage.sql.exec("SELECT 1 FROM merged WHERE guest_cart_id = ?", guestCartId).toArray().length > 0;
 		if (seen) return { ok: true, cart: { ...this.#state(), ...outcome, replayed: true } };
+		// An empty cart takes the market the shopper was shopping in as a guest; one with lines keeps its own.
+		if (market && this.#lineCount() === 0) this.#setMarket(market);
 		const cap = maxUnitsPerSku(this.env);
 		for (const line of lines) {
 			const current = this.#quantity(line.sku);

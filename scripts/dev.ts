@@ -71,6 +71,8 @@ try {
 			DATABASE_WS_PROXY: stack.wsProxy,
 			JWT_KEYS: await devJwtKeys(),
 			TEST_PAYMENT_WEBHOOK_SECRET: `whsec_${crypto.randomUUID().replaceAll("-", "")}`,
+			// Known, so a local tool can sign test carrier events (.dev.vars.example has the same); never used outside development.
+			CARRIER_WEBHOOK_SECRET: "carrier_development_only",
 		},
 		persistTo: path.join(dataDir, "wrangler"),
 		inheritOutput: true,

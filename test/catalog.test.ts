@@ -142,7 +142,9 @@ describe("cursor pagination", () => {
 					.where(
 						and(
 							eq(products.status, "active"),
-							sql`exists (select 1 from variants v where v.product_id = ${products.id} and v.archived_at is null)`,
+							// Sold in the default market (EUR): its base price is in euros, or it has a price in its list.
+							sql`exists (select 1 from variants v where v.product_id = ${products.id} and v.archived_at is null
+								and (v.currency = 'EUR' or exists (select 1 from market_prices mp where mp.variant_id = v.id and mp.market_id = 'eu')))`,
 						),
 					);
 				return rows.map((r) => r.id);

@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { hashToken } from "../workers/auth/secrets.ts";
 import { cartStub } from "../workers/carts/carts.ts";
-import { discountCodes, idempotencyKeys, orderEvents, orders, variants } from "../workers/db/schema.ts";
+import { idempotencyKeys, orderEvents, orders, promotions, variants } from "../workers/db/schema.ts";
 import { registerShopper } from "./accounts-helpers.ts";
 import { problemOf, withDb } from "./helpers.ts";
 import {
@@ -17,6 +17,7 @@ import {
 	getOrder,
 	guestCart,
 	headersFor,
+	newPromotion,
 	newSku,
 	orderStatus,
 	setPrice,
@@ -43,11 +44,19 @@ describe("checkout: the full path", () => {
 
 		const placed = await checkoutOk(bus, cart);
 		expect(placed.order.status).toBe("pending_payment");
-		// 2 × 12.50 + 9.90 = 34.90; shipping 4.95 below 50.00; DE tax 19 % of 39.85 = 7.57 (half up).
+		// 2 × 12.50 + 9.90 = 34.90; standard shipping 4.95 below 50.00. EU prices include VAT, so the total is
+		// shelf price + shipping, and DE's 19 % is inside, per line then summed (half up):
+		// 25.00 × 19/119 = 3.9916 → 3.99; 9.90 × 19/119 = 1.5807 → 1.58; 4.95 × 19/119 = 0.7903 → 0.79; 6.36 in all.
 		expect(placed.order.subtotal.amount).toBe(3490);
 		expect(placed.order.shipping.amount).toBe(495);
-		expect(placed.order.tax.amount).toBe(757);
-		expect(placed.order.total).toEqual({ amount: 3490 + 495 + 757, currency: "EUR" });
+		expect(placed.order.tax.amount).toBe(399 + 158 + 79);
+		expect(placed.order.total).toEqual({ amount: 3490 + 495, currency: "EUR" });
+		expect(placed.order.tax_included).toBe(true);
+		expect(placed.order.tax_breakdown).toEqual([
+			{ rate_bp: 1900, taxable: { amount: 3985, currency: "EUR" }, tax: { amount: 636, currency: "EUR" } },
+		]);
+		expect(placed.order.shipping_method).toEqual({ id: "shm_eustandard", kind: "standard", name: "Standard (3–5 working days)" });
+		expect(placed.order.lines.map((line) => line.tax.amount).sort()).toEqual([158, 399]);
 		expect(placed.order_token).toEqual(expect.any(String));
 		expect(placed.payment?.provider).toBe("test");
 		expect(await available(a.sku)).toMatchObject({ available: 8, onHand: 10, reserved: 2 });
@@ -137,20 +146,21 @@ describe("checkout: the server prices (I5)", () => {
 		const a = await newSku(3000);
 		await stock(a.sku, 20);
 		const code = `TEN${crypto.randomUUID().slice(0, 6).toUpperCase()}`;
-		await withDb((db) => db.primary.insert(discountCodes).values({ code, kind: "percentage", value: 1000, maxUses: 1 }));
+		await newPromotion({ code, kind: "percentage", value: 1000, maxUses: 1 });
 		const first = await checkoutOk(bus, await guestCart([[a.sku, 2]]), {
 			discount_code: code.toLowerCase(),
-			shipping_address: { ...ADDRESS, country: "US" },
+			shipping_address: { ...ADDRESS, country: "PT" },
 		});
-		// 60.00 − 10 % = 54.00 ≥ 50.00: free shipping; no US rule: default tax 0.
+		// 60.00 − 10 % = 54.00 ≥ 50.00: free shipping; PT's 23 % VAT is inside: 54.00 × 23/123 = 10.0976 → 10.10.
 		expect(first.order).toMatchObject({
 			subtotal: { amount: 6000 },
 			discount: { amount: 600 },
 			shipping: { amount: 0 },
-			tax: { amount: 0 },
+			tax: { amount: 1010 },
 			total: { amount: 5400 },
 			discount_code: code,
 		});
+		expect(first.order.lines).toMatchObject([{ discount: { amount: 600 }, tax: { amount: 1010 }, tax_rate_bp: 2300 }]);
 		// Used up: the next checkout is refused before any stock is taken.
 		const before = await available(a.sku);
 		const second = await checkoutRequest(bus, await guestCart([[a.sku, 1]]), `key-${crypto.randomUUID()}`, { discount_code: code });
@@ -164,7 +174,7 @@ describe("checkout: the server prices (I5)", () => {
 		const a = await newSku(1000);
 		await stock(a.sku, 50);
 		const code = `LAST${crypto.randomUUID().slice(0, 6).toUpperCase()}`;
-		await withDb((db) => db.primary.insert(discountCodes).values({ code, kind: "fixed", value: 500, currency: "EUR", maxUses: 1 }));
+		await newPromotion({ code, kind: "fixed", value: 500, currency: "EUR", maxUses: 1 });
 		const carts = await Promise.all(Array.from({ length: 6 }, () => guestCart([[a.sku, 1]])));
 		const answers = await Promise.all(
 			carts.map((cart) => checkoutRequest(bus, cart, `key-${crypto.randomUUID()}`, { discount_code: code })),
@@ -172,7 +182,7 @@ describe("checkout: the server prices (I5)", () => {
 		const statuses = answers.map((r) => r.status).sort();
 		expect(statuses.filter((s) => s === 201)).toHaveLength(1);
 		expect(statuses.filter((s) => s !== 201).every((s) => s === 422)).toBe(true);
-		const [row] = await withDb((db) => db.primary.select().from(discountCodes).where(eq(discountCodes.code, code)));
+		const [row] = await withDb((db) => db.primary.select().from(promotions).where(eq(promotions.code, code)));
 		expect(row?.usedCount).toBe(1);
 		expect(await available(a.sku)).toMatchObject({ available: 49, reserved: 1 });
 	});

@@ -1,6 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { discountCodes, discountRedemptions, orderEvents, orders } from "../workers/db/schema.ts";
+import { orderEvents, orders, promotionRedemptions, promotions } from "../workers/db/schema.ts";
 import { registerShopper } from "./accounts-helpers.ts";
 import { problemOf, withDb } from "./helpers.ts";
 import {
@@ -12,6 +12,7 @@ import {
 	confirm,
 	guestCart,
 	guestCarts,
+	newPromotion,
 	newSku,
 	stock,
 } from "./orders-helpers.ts";
@@ -19,7 +20,7 @@ import {
 const newCode = () => `ONCE${crypto.randomUUID().replaceAll("-", "").slice(0, 10).toUpperCase()}`;
 
 async function codeRow(code: string) {
-	const [row] = await withDb((db) => db.primary.select().from(discountCodes).where(eq(discountCodes.code, code)));
+	const [row] = await withDb((db) => db.primary.select().from(promotions).where(eq(promotions.code, code)));
 	return row;
 }
 
@@ -34,7 +35,13 @@ async function runOutOfTime(orderId: string): Promise<void> {
 }
 
 async function uses(code: string) {
-	return withDb((db) => db.primary.select().from(discountRedemptions).where(eq(discountRedemptions.code, code)));
+	const row = await codeRow(code);
+	return withDb((db) =>
+		db.primary
+			.select()
+			.from(promotionRedemptions)
+			.where(eq(promotionRedemptions.promotionId, row?.id ?? "")),
+	);
 }
 
 describe("discount codes: per customer, held only while the order can be paid", () => {
@@ -43,7 +50,7 @@ describe("discount codes: per customer, held only while the order can be paid", 
 		const { sku } = await newSku(3000);
 		await stock(sku, 100);
 		const code = newCode();
-		await withDb((db) => db.primary.insert(discountCodes).values({ code, kind: "percentage", value: 1000, maxUsesPerCustomer: 1 }));
+		await newPromotion({ code, kind: "percentage", value: 1000, maxUsesPerCustomer: 1 });
 		// One customer by e-mail, twenty guest carts: a guest's uses count against the address.
 		const carts = await guestCarts(20, () => [[sku, 1]]);
 		const answers = await Promise.all(
@@ -70,7 +77,7 @@ describe("discount codes: per customer, held only while the order can be paid", 
 		const { sku } = await newSku(3000);
 		await stock(sku, 10);
 		const code = newCode();
-		await withDb((db) => db.primary.insert(discountCodes).values({ code, kind: "percentage", value: 1000, maxUsesPerCustomer: 1 }));
+		await newPromotion({ code, kind: "percentage", value: 1000, maxUsesPerCustomer: 1 });
 		const userCart = async () => {
 			const res = await bus.request("/v1/carts", { method: "POST", headers: { authorization: `Bearer ${shopper.access_token}` } });
 			const { id } = (await res.json()) as { id: string };
@@ -100,7 +107,7 @@ describe("discount codes: per customer, held only while the order can be paid", 
 		const { sku } = await newSku(3000);
 		await stock(sku, 5);
 		const code = newCode();
-		await withDb((db) => db.primary.insert(discountCodes).values({ code, kind: "percentage", value: 1000, maxUses: 1 }));
+		await newPromotion({ code, kind: "percentage", value: 1000, maxUses: 1 });
 		const placed = await checkoutOk(bus, await guestCart([[sku, 1]]), { discount_code: code });
 		expect((await codeRow(code))?.usedCount).toBe(1);
 		await runOutOfTime(placed.order.id);
@@ -123,7 +130,7 @@ describe("discount codes: per customer, held only while the order can be paid", 
 		const { sku } = await newSku(3000);
 		await stock(sku, 5);
 		const code = newCode();
-		await withDb((db) => db.primary.insert(discountCodes).values({ code, kind: "percentage", value: 1000, maxUses: 1 }));
+		await newPromotion({ code, kind: "percentage", value: 1000, maxUses: 1 });
 		const late = await checkoutOk(bus, await guestCart([[sku, 1]]), { discount_code: code });
 		await runOutOfTime(late.order.id);
 		await bus.deliver(bus.orders.take((s) => s.body.type === "order.expiry_check").map((s) => s.body));

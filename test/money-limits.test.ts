@@ -12,7 +12,7 @@ import { Browser, CHECKOUT_FORM } from "./web-helpers.ts";
 /** The largest value a Postgres `integer` holds: the money columns' old ceiling. */
 const INT32_MAX = 2 ** 31 - 1;
 /** Room for the orders of the first tests, which go past INT32_MAX (the default maximum is 100,000,000). */
-const LARGE_SHOP: Partial<Env> = { MAX_ORDER_TOTAL_MINOR: "10000000000" };
+const LARGE_SHOP: Partial<Env> = { MAX_ORDER_TOTAL_MINOR: "10000000000", MAX_HELD_UNITS_PER_CLIENT: "30" };
 
 type Cart = { id: string; token: string };
 
@@ -68,16 +68,24 @@ class Shopper {
 	}
 }
 
-/** Two SKUs at the highest price, 10 units each on hand. */
-async function dearSkus(): Promise<[string, string]> {
-	const [a, b] = [(await newSku(MAX_PRICE_MINOR)).sku, (await newSku(MAX_PRICE_MINOR)).sku];
+/** Three SKUs at the highest price, 10 units each on hand. */
+async function dearSkus(): Promise<[string, string, string]> {
+	const [a, b, c] = [(await newSku(MAX_PRICE_MINOR)).sku, (await newSku(MAX_PRICE_MINOR)).sku, (await newSku(MAX_PRICE_MINOR)).sku];
 	await stock(a, 10);
 	await stock(b, 10);
-	return [a, b];
+	await stock(c, 10);
+	return [a, b, c];
 }
 
-/** 19 units at 1,000,000.00, DE tax 19 %, shipping free: €22,610,000.00, past INT32_MAX minor units. */
-const LARGE_TOTAL = 19 * MAX_PRICE_MINOR + (19 * MAX_PRICE_MINOR * 19) / 100;
+/** The large order: 10 + 10 + 3 units at 1,000,000.00, VAT included, shipping free: €23,000,000.00, past INT32_MAX minor units. */
+const LARGE_LINES = (a: string, b: string, c: string): [string, number][] => [
+	[a, 10],
+	[b, 10],
+	[c, 3],
+];
+const LARGE_TOTAL = 23 * MAX_PRICE_MINOR;
+/** DE's 19 % inside each line, half up: 1,000,000,000 × 19/119 = 159,663,865.55 → …866 (twice); 300,000,000 × 19/119 = 47,899,159.66 → …160. */
+const LARGE_TAX = 2 * 159_663_866 + 47_899_160;
 
 /** The order, its lines and its payment as Postgres holds them, for the cart. */
 async function storedFor(cartId: string) {
@@ -98,27 +106,25 @@ async function storedFor(cartId: string) {
 describe("money past 2^31 minor units (I5: totals are exact)", () => {
 	it("checks out 19 units at the highest price, €22,610,000.00, and every stored figure reads back as the exact number", async () => {
 		const shopper = new Shopper(new Bus(LARGE_SHOP));
-		const [a, b] = await dearSkus();
-		const cart = await shopper.cart([
-			[a, 10],
-			[b, 9],
-		]);
+		const [a, b, c] = await dearSkus();
+		const cart = await shopper.cart(LARGE_LINES(a, b, c));
 
 		const placed = await shopper.checkoutOk(cart);
 		expect(LARGE_TOTAL).toBeGreaterThan(INT32_MAX);
-		expect(placed.order.subtotal.amount).toBe(1_900_000_000);
+		expect(placed.order.subtotal.amount).toBe(LARGE_TOTAL);
 		expect(placed.order.shipping.amount).toBe(0);
-		expect(placed.order.tax.amount).toBe(361_000_000);
+		expect(placed.order.tax.amount).toBe(LARGE_TAX);
 		expect(placed.order.total).toEqual({ amount: LARGE_TOTAL, currency: "EUR" });
 
 		const stored = await storedFor(cart.id);
 		expect(stored.orders).toHaveLength(1);
 		const [order] = stored.orders;
-		expect(order).toMatchObject({ subtotalMinor: 1_900_000_000, discountMinor: 0, taxMinor: 361_000_000, totalMinor: LARGE_TOTAL });
+		expect(order).toMatchObject({ subtotalMinor: LARGE_TOTAL, discountMinor: 0, taxMinor: LARGE_TAX, totalMinor: LARGE_TOTAL });
 		expect(typeof order?.totalMinor).toBe("number");
 		expect(stored.lines.map((line) => [line.sku, line.unitPriceMinor, line.lineTotalMinor])).toEqual([
 			[a, MAX_PRICE_MINOR, 1_000_000_000],
-			[b, MAX_PRICE_MINOR, 900_000_000],
+			[b, MAX_PRICE_MINOR, 1_000_000_000],
+			[c, MAX_PRICE_MINOR, 300_000_000],
 		]);
 		expect(stored.lines.every((line) => typeof line.unitPriceMinor === "number" && typeof line.lineTotalMinor === "number")).toBe(true);
 		expect(stored.payments).toMatchObject([{ amountMinor: LARGE_TOTAL, refundedMinor: 0 }]);
@@ -129,13 +135,8 @@ describe("money past 2^31 minor units (I5: totals are exact)", () => {
 		const bus = new Bus(LARGE_SHOP);
 		const shopper = new Shopper(bus);
 		const admin = await makeAdmin(await registerShopper());
-		const [a, b] = await dearSkus();
-		const placed = await shopper.checkoutOk(
-			await shopper.cart([
-				[a, 10],
-				[b, 9],
-			]),
-		);
+		const [a, b, c] = await dearSkus();
+		const placed = await shopper.checkoutOk(await shopper.cart(LARGE_LINES(a, b, c)));
 		const paymentId = placed.payment?.id as string;
 		expect((await confirm(bus, paymentId, "succeeded")).status).toBe(202);
 		await bus.pump();
@@ -177,13 +178,8 @@ describe("money past 2^31 minor units (I5: totals are exact)", () => {
 		const secret = `whsec_money_${crypto.randomUUID().replaceAll("-", "")}`;
 		const bus = new Bus({ ...LARGE_SHOP, TEST_PAYMENT_WEBHOOK_SECRET: secret });
 		const shopper = new Shopper(bus);
-		const [a, b] = await dearSkus();
-		const placed = await shopper.checkoutOk(
-			await shopper.cart([
-				[a, 10],
-				[b, 9],
-			]),
-		);
+		const [a, b, c] = await dearSkus();
+		const placed = await shopper.checkoutOk(await shopper.cart(LARGE_LINES(a, b, c)));
 		expect((await confirm(bus, placed.payment?.id as string, "succeeded")).status).toBe(202);
 		expect(bus.orders.take((s) => s.body.type === "payment.event")).toHaveLength(1);
 
@@ -230,8 +226,8 @@ describe("the maximum order total (MAX_ORDER_TOTAL_MINOR)", () => {
 			expect(problem).toMatchObject({
 				code: "order_too_large",
 				max_total: { amount: 99_999_999, currency: "EUR" },
-				// 2 × 600,000.00, DE tax 19 %.
-				total: { amount: 142_800_000, currency: "EUR" },
+				// 2 × 600,000.00, VAT included, shipping free.
+				total: { amount: 120_000_000, currency: "EUR" },
 			});
 			expect(problem.detail).toContain("€999,999.99");
 			expect(await storedFor(cart.id)).toEqual({ orders: [], lines: [], payments: [] });
@@ -242,10 +238,10 @@ describe("the maximum order total (MAX_ORDER_TOTAL_MINOR)", () => {
 	it("accepts a total exactly at the maximum and refuses one minor unit above it", async () => {
 		const { sku } = await newSku(1000);
 		await stock(sku, 5);
-		// 10.00 + 4.95 shipping, DE tax 19 % of 14.95 = 2.84 (half up): 17.79.
-		const at = new Shopper(new Bus({ MAX_ORDER_TOTAL_MINOR: "1779" }));
-		expect((await at.checkoutOk(await at.cart([[sku, 1]]))).order.total.amount).toBe(1779);
-		const above = new Shopper(new Bus({ MAX_ORDER_TOTAL_MINOR: "1778" }));
+		// 10.00 + 4.95 shipping, VAT included: 14.95.
+		const at = new Shopper(new Bus({ MAX_ORDER_TOTAL_MINOR: "1495" }));
+		expect((await at.checkoutOk(await at.cart([[sku, 1]]))).order.total.amount).toBe(1495);
+		const above = new Shopper(new Bus({ MAX_ORDER_TOTAL_MINOR: "1494" }));
 		const refused = await above.checkout(await above.cart([[sku, 1]]));
 		expect(refused.status).toBe(422);
 		expect((await problemOf(refused)).code).toBe("order_too_large");

@@ -81,6 +81,23 @@ const EXAMPLES: { [K in EmailKind]: Extract<EmailMessage, { kind: K }> } = {
 		provider_payment_id: "tpi_123",
 		mismatch: ["amount"],
 	},
+	return_approved: {
+		kind: "return_approved",
+		order_id: "ord_8k2m4n6p8r0t2v4x6z8a",
+		email: "ana@shop.test",
+		return_id: "ret_8k2m4n6p8r0t2v4x6z8a",
+		lines: [{ title: SCRIPT, sku: "TEE-NAVY-M", quantity: 1 }],
+		instructions: ["Send the parcel to Edge & Co, Returns, Hauptstr. 1, 10115 Berlin.", "Put the order number inside."],
+		order_url: "/account/orders/ord_8k2m4n6p8r0t2v4x6z8a",
+	},
+	return_rejected: {
+		kind: "return_rejected",
+		order_id: "ord_8k2m4n6p8r0t2v4x6z8a",
+		email: "ana@shop.test",
+		return_id: "ret_8k2m4n6p8r0t2v4x6z8a",
+		lines: [{ title: "Mug", sku: "MUG-1", quantity: 2 }],
+		reason: ["The return window has passed."],
+	},
 };
 
 describe("every kind", () => {

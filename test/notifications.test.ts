@@ -102,8 +102,10 @@ describe("e-mails: one per event, recipient and kind", () => {
 		expect(shipped?.text).toContain("TRK-123");
 		const confirmation = mails.find((m) => m.kind === "order_confirmation" && m.eventId.includes(placed.order.id));
 		expect(confirmation?.text).toContain("Hauptstraße 1");
-		// 42.00 + 4.95 shipping + 19 % tax on both (8.92) = 55.87.
-		expect(confirmation?.text).toContain("55.87");
+		// 42.00 + 4.95 shipping = 46.95, VAT included: 42.00 × 19/119 = 6.71 and 4.95 × 19/119 = 0.79, 7.50 in all.
+		expect(confirmation?.text).toContain("46.95");
+		expect(confirmation?.text).toContain("Includes VAT 19 %: €7.50");
+		expect(confirmation?.text).toContain("Shipping (Standard (3–5 working days))");
 		expect(mails.find((m) => m.kind === "order_cancelled")?.eventId).toContain(cancelled);
 	});
 

@@ -1,7 +1,7 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { expect } from "vitest";
-import { orderEvents, products, variants } from "../workers/db/schema.ts";
+import { orderEvents, products, promotions, variants } from "../workers/db/schema.ts";
 import { newId } from "../workers/domain/ids.ts";
 import worker from "../workers/index.ts";
 import { inventoryItem } from "../workers/inventory/reservations.ts";
@@ -164,8 +164,18 @@ export function headersFor(as: As, extra: Record<string, string> = {}): Record<s
 }
 
 /** A guest cart holding `lines`. */
-export async function guestCart(lines: [string, number][]): Promise<{ id: string; token: string }> {
-	const res = await callWith(worker, "/v1/carts", { method: "POST" });
+/** A promotion (a code unless `code` is null), named after its code. */
+export async function newPromotion(
+	values: Omit<typeof promotions.$inferInsert, "id" | "name"> & { name?: string },
+): Promise<{ id: string; code: string | null }> {
+	const id = newId("prm");
+	await withDb((db) => db.primary.insert(promotions).values({ id, name: values.code ?? "Automatic promotion", ...values }));
+	return { id, code: values.code ?? null };
+}
+
+/** A guest cart with these lines, in the default market unless `market` names another. */
+export async function guestCart(lines: [string, number][], market?: string): Promise<{ id: string; token: string }> {
+	const res = await callWith(worker, market ? `/v1/carts?market=${market}` : "/v1/carts", { method: "POST" });
 	if (res.status !== 201) throw new Error(`cart create answered ${res.status}`);
 	const cart = (await res.json()) as { id: string; token: string };
 	for (const [sku, quantity] of lines) {
@@ -203,10 +213,21 @@ export interface CheckoutAnswer {
 		id: string;
 		status: string;
 		email: string;
-		lines: { sku: string; quantity: number; unit_price: { amount: number; currency: string } }[];
+		lines: {
+			sku: string;
+			quantity: number;
+			unit_price: { amount: number; currency: string };
+			discount: { amount: number };
+			tax: { amount: number };
+			tax_rate_bp: number;
+		}[];
+		market: string | null;
+		tax_included: boolean;
+		tax_breakdown: { rate_bp: number; taxable: { amount: number; currency: string }; tax: { amount: number; currency: string } }[];
 		subtotal: { amount: number };
 		discount: { amount: number };
 		shipping: { amount: number };
+		shipping_method: { id: string; kind: string; name: string } | null;
 		tax: { amount: number };
 		total: { amount: number; currency: string };
 		payment: { provider: string; status: string; refunded: { amount: number } } | null;

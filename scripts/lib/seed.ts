@@ -45,6 +45,26 @@ interface ProductSpec {
 
 const CURRENCY = "EUR";
 const DAY_MS = 86_400_000;
+/**
+ * Shipping weight per leaf category, so weight-tier rates (the US market's
+ * ground shipping) price the demo's parcels believably: a tee is light, a
+ * cast-iron pot is not.
+ */
+const SHIPPING_GRAMS: Record<string, number> = {
+	"t-shirts": 220,
+	knitwear: 450,
+	outerwear: 900,
+	cookware: 2600,
+	tableware: 1800,
+	"home-textiles": 700,
+	camping: 2200,
+	hiking: 600,
+	"bottles-flasks": 450,
+	charging: 180,
+	audio: 260,
+	"cases-sleeves": 300,
+};
+
 /** A fixed "now" for the dataset: timestamps must not depend on when the seed runs. */
 const BASE_DATE = Date.parse("2026-11-01T09:00:00Z");
 
@@ -334,6 +354,7 @@ function buildDataset() {
 				options: Object.fromEntries(spec.axes.map((axis, i) => [axis.name, combo[i]?.label ?? ""])),
 				priceMinor,
 				currency: CURRENCY,
+				weightGrams: SHIPPING_GRAMS[spec.categorySlug] ?? 500,
 				position,
 			});
 		});

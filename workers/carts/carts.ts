@@ -36,6 +36,11 @@ export function cartFailure(reason: CartFailure, sku?: string, maxUnits?: number
 				retryAfterSeconds: rateLimit?.resetSeconds ?? 60,
 				...(rateLimit ? { rateLimit } : {}),
 			});
+		case "not_sold_in_market":
+			return new DomainError("not_sold_in_market", {
+				detail: `${sku ?? "This item"} is not sold in this cart's market. Switch the cart to another market (PATCH /v1/carts/{id}) to buy it.`,
+				...(sku ? { extensions: { skus: [sku] } } : {}),
+			});
 		case "changed":
 			return new DomainError("cart_changed", {
 				detail: "The cart changed while its stock was being held. Hold it again.",

@@ -68,7 +68,7 @@ export async function mergeGuestCart(
 	const guestCaller = { tokenHash: await hashToken(guestToken) };
 	const guestCart = await guest.snapshot(guestCaller);
 	if (!guestCart.ok || guestCart.cart.owner !== "guest") return { ok: false, reason: "not_found" };
-	const merged = await cartStub(env, targetId).mergeFrom({ userId }, guestId, guestCart.cart.lines);
+	const merged = await cartStub(env, targetId).mergeFrom({ userId }, guestId, guestCart.cart.lines, guestCart.cart.market);
 	if (!merged.ok) return merged;
 	// Already closed by a concurrent merge: the lines were merged once all the same.
 	await guest.close(guestCaller);

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { taxClass as taxClassEnum } from "../db/schema.ts";
 
 /** Live (non-archived) variants one product may have; archived ones stay for order history and do not count. */
 export const MAX_LIVE_VARIANTS = 100;
@@ -42,6 +43,16 @@ const priceMinor = z
 	.min(0)
 	.max(MAX_PRICE_MINOR)
 	.openapi({ format: "int32", description: "Minor units (cents)", example: 8900 });
+const taxClass = z
+	.enum(taxClassEnum.enumValues)
+	.openapi({ description: "What the product is taxed as: each country's rate for the class applies (tax rates admin)" });
+/** Heaviest variant, in grams: a typo guard (a tonne), not a business rule. */
+const weightGrams = z
+	.number()
+	.int()
+	.min(0)
+	.max(1_000_000)
+	.openapi({ format: "int32", description: "Shipping weight in grams, for weight-tier shipping rates" });
 // The pattern fixes the length; maxLength says so to readers of the OpenAPI document.
 const currency = z
 	.string()
@@ -69,7 +80,7 @@ function refineOneCurrency(variants: readonly { currency?: string | undefined }[
 }
 
 const NewVariant = z
-	.object({ sku, title, options: options.optional(), price_minor: priceMinor, currency })
+	.object({ sku, title, options: options.optional(), price_minor: priceMinor, currency, weight_grams: weightGrams.optional() })
 	.strict()
 	.openapi("AdminNewVariant");
 
@@ -80,6 +91,7 @@ export const CreateProductBody = z
 		description: description.optional(),
 		status: status.optional().openapi({ description: "Default: draft" }),
 		category_id: categoryId.optional(),
+		tax_class: taxClass.optional().openapi({ description: "Default: standard" }),
 		attributes: attributes.optional(),
 		variants: z
 			.array(NewVariant)
@@ -100,6 +112,7 @@ const VariantUpsert = z
 		options: options.optional(),
 		price_minor: priceMinor.optional(),
 		currency: currency.optional(),
+		weight_grams: weightGrams.optional(),
 		archived: z.boolean().optional().openapi({ description: "true stops selling the SKU (kept for order history); false revives it" }),
 	})
 	.strict()
@@ -112,6 +125,7 @@ export const PatchProductBody = z
 		description: description.optional(),
 		status: status.optional(),
 		category_id: categoryId.optional(),
+		tax_class: taxClass.optional(),
 		attributes: attributes.optional(),
 		variants: z
 			.array(VariantUpsert)
@@ -154,6 +168,7 @@ export const AdminVariantSchema = z
 		options: z.record(z.string().max(50), z.string().max(200)).openapi({ maxProperties: 10 }),
 		price_minor: priceMinor,
 		currency,
+		weight_grams: weightGrams,
 		position: z.number().int().min(0).max(INT32_MAX).openapi({ format: "int32" }),
 		archived: z.boolean(),
 	})
@@ -167,6 +182,7 @@ export const AdminProductSchema = z
 		description,
 		status: status,
 		category_id: id("cat", "cat_0a1b2c3d4e5f6g7h8i9j").nullable(),
+		tax_class: taxClass,
 		attributes: z.record(z.string().max(100), z.string().max(500)).openapi({ maxProperties: 50 }),
 		// Archived variants stay (orders reference them), so only the column type bounds how many there are.
 		variants: z.array(AdminVariantSchema).max(INT32_MAX).openapi({ description: "Every variant, archived ones included, by position" }),

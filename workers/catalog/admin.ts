@@ -50,6 +50,7 @@ const productColumns = {
 	description: products.description,
 	status: products.status,
 	categoryId: products.categoryId,
+	taxClass: products.taxClass,
 	attributes: products.attributes,
 	createdAt: isoText(products.createdAt),
 	updatedAt: isoText(products.updatedAt),
@@ -62,6 +63,7 @@ type ProductRow = {
 	description: string;
 	status: AdminProduct["status"];
 	categoryId: string | null;
+	taxClass: AdminProduct["tax_class"];
 	attributes: Record<string, string>;
 	createdAt: string;
 	updatedAt: string;
@@ -142,6 +144,7 @@ function variantJson(row: typeof variants.$inferSelect): AdminVariant {
 		options: row.options,
 		price_minor: row.priceMinor,
 		currency: row.currency,
+		weight_grams: row.weightGrams,
 		position: row.position,
 		archived: row.archivedAt !== null,
 	};
@@ -155,6 +158,7 @@ function productJson(row: ProductRow, productVariants: AdminVariant[]): AdminPro
 		description: row.description,
 		status: row.status,
 		category_id: row.categoryId,
+		tax_class: row.taxClass,
 		attributes: row.attributes,
 		variants: productVariants,
 		created_at: row.createdAt,
@@ -268,6 +272,7 @@ export async function createProduct(env: Env, db: Db, body: CreateProductInput, 
 				description: body.description ?? "",
 				status: body.status ?? "draft",
 				categoryId: body.category_id ?? null,
+				taxClass: body.tax_class ?? "standard",
 				attributes: body.attributes ?? {},
 			});
 			await tx.insert(variants).values(
@@ -278,6 +283,7 @@ export async function createProduct(env: Env, db: Db, body: CreateProductInput, 
 					title: variant.title,
 					options: variant.options ?? {},
 					priceMinor: variant.price_minor,
+					weightGrams: variant.weight_grams ?? 0,
 					currency: variant.currency,
 					position,
 				})),
@@ -365,6 +371,7 @@ async function upsertVariants(tx: Tx, productId: string, current: AdminVariant[]
 				title: upsert.title as string,
 				options: upsert.options ?? {},
 				priceMinor: upsert.price_minor as number,
+				weightGrams: upsert.weight_grams ?? 0,
 				currency: upsert.currency as string,
 				position: nextPosition++,
 				archivedAt: upsert.archived ? sql`now()` : null,
@@ -380,6 +387,7 @@ async function upsertVariants(tx: Tx, productId: string, current: AdminVariant[]
 				...(upsert.title !== undefined ? { title: upsert.title } : {}),
 				...(upsert.options !== undefined ? { options: upsert.options } : {}),
 				...(upsert.price_minor !== undefined ? { priceMinor: upsert.price_minor } : {}),
+				...(upsert.weight_grams !== undefined ? { weightGrams: upsert.weight_grams } : {}),
 				...(upsert.currency !== undefined ? { currency: upsert.currency } : {}),
 				...archiveChange,
 				updatedAt: sql`now()`,
@@ -404,6 +412,7 @@ export async function updateProduct(env: Env, db: Db, id: string, body: PatchPro
 					...(body.description !== undefined ? { description: body.description } : {}),
 					...(body.status !== undefined ? { status: body.status } : {}),
 					...(body.category_id !== undefined ? { categoryId: body.category_id } : {}),
+					...(body.tax_class !== undefined ? { taxClass: body.tax_class } : {}),
 					...(body.attributes !== undefined ? { attributes: body.attributes } : {}),
 					updatedAt: sql`now()`,
 				})

@@ -1,5 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import { type Market, marketPriceJoin, marketPriceSql } from "./markets.ts";
 
 export type ProductSort = "relevance" | "newest" | "price_asc" | "price_desc";
 
@@ -46,7 +47,9 @@ const skuInStock = (sku: SQL) => sql`exists (select 1 from stock_levels s where 
  * (the sort value, then the id) so pages never repeat or skip a product, even
  * while products are added.
  */
-export async function listProducts(db: Db, query: ProductQuery): Promise<ProductSummaryRow[]> {
+export async function listProducts(db: Db, query: ProductQuery, market: Market): Promise<ProductSummaryRow[]> {
+	const price = marketPriceSql(market);
+	const join = marketPriceJoin(market);
 	const tsquery = query.q ? sql`websearch_to_tsquery('english', ${query.q})` : undefined;
 	const score = tsquery
 		? sql`((case when lower(p.title) = lower(${query.q}) then 1 else 0 end) + ts_rank(p.search, ${tsquery}, 32))::float8`
@@ -77,9 +80,9 @@ export async function listProducts(db: Db, query: ProductQuery): Promise<Product
 	}
 	if (query.minPrice !== undefined || query.maxPrice !== undefined) {
 		conditions.push(sql`exists (
-			select 1 from variants v where v.product_id = p.id and v.archived_at is null
-			${query.minPrice !== undefined ? sql`and v.price_minor >= ${query.minPrice}` : sql``}
-			${query.maxPrice !== undefined ? sql`and v.price_minor <= ${query.maxPrice}` : sql``}
+			select 1 from variants v ${join} where v.product_id = p.id and v.archived_at is null
+			${query.minPrice !== undefined ? sql`and ${price} >= ${query.minPrice}` : sql``}
+			${query.maxPrice !== undefined ? sql`and ${price} <= ${query.maxPrice}` : sql``}
 		)`);
 	}
 	if (query.inStock) {
@@ -92,22 +95,22 @@ export async function listProducts(db: Db, query: ProductQuery): Promise<Product
 		const keyset: Record<ProductSort, SQL> = {
 			relevance: sql`(${score}, p.id) < (${value}::float8, ${id})`,
 			newest: sql`(p.created_at, p.id) < (${value}::timestamptz, ${id})`,
-			price_asc: sql`(pr.price_min, p.id) > (${value}::int, ${id})`,
-			price_desc: sql`(pr.price_min, p.id) < (${value}::int, ${id})`,
+			price_asc: sql`(pr.price_min, p.id) > (${value}::bigint, ${id})`,
+			price_desc: sql`(pr.price_min, p.id) < (${value}::bigint, ${id})`,
 		};
 		conditions.push(keyset[query.sort]);
 	}
 	const result = await db.execute<ProductSummaryRow>(sql`
 		select p.id, p.slug, p.title, c.slug as category_slug,
-			pr.price_min, pr.price_max, pr.currency,
+			pr.price_min, pr.price_max, ${market.currency}::text as currency,
 			exists (select 1 from variants v where v.product_id = p.id and v.archived_at is null and ${skuInStock(sql`v.sku`)}) as in_stock,
 			(select m.key from media m where m.product_id = p.id order by m.position, m.created_at limit 1) as image_key,
 			to_char(p.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_at,
 			${sortValue[query.sort]} as sort_value
 		from products p
 		join (
-			select product_id, min(price_minor) as price_min, max(price_minor) as price_max, min(currency) as currency
-			from variants where archived_at is null group by product_id
+			select v.product_id, min(${price}) as price_min, max(${price}) as price_max
+			from variants v ${join} where v.archived_at is null and ${price} is not null group by v.product_id
 		) pr on pr.product_id = p.id
 		left join categories c on c.id = p.category_id
 		where ${sql.join(conditions, sql` and `)}
@@ -142,8 +145,12 @@ export interface ProductDetail {
 	updated_at: string;
 }
 
-/** An active product by id (`prod_…`) or slug, with its live variants and media; undefined otherwise. */
-export async function getProduct(db: Db, idOrSlug: string): Promise<ProductDetail | undefined> {
+/**
+ * An active product by id (`prod_…`) or slug, with its live variants priced
+ * in `market` (a variant not sold there is left out) and media; undefined
+ * when there is none, or none of its variants is sold in the market.
+ */
+export async function getProduct(db: Db, idOrSlug: string, market: Market): Promise<ProductDetail | undefined> {
 	const products = await db.execute<{
 		id: string;
 		slug: string;
@@ -175,14 +182,17 @@ export async function getProduct(db: Db, idOrSlug: string): Promise<ProductDetai
 			currency: string;
 			in_stock: boolean;
 		}>(sql`
-			select v.id, v.sku, v.title, v.options, v.price_minor, v.currency, ${skuInStock(sql`v.sku`)} as in_stock
-			from variants v where v.product_id = ${product.id} and v.archived_at is null
+			select v.id, v.sku, v.title, v.options, ${marketPriceSql(market)} as price_minor, ${market.currency}::text as currency,
+				${skuInStock(sql`v.sku`)} as in_stock
+			from variants v ${marketPriceJoin(market)}
+			where v.product_id = ${product.id} and v.archived_at is null and ${marketPriceSql(market)} is not null
 			order by v.position, v.sku
 		`),
 		db.execute<{ key: string; content_type: string; alt: string }>(sql`
 			select m.key, m.content_type, m.alt from media m where m.product_id = ${product.id} order by m.position, m.created_at
 		`),
 	]);
+	if (variantRows.rows.length === 0) return undefined;
 	return {
 		id: product.id,
 		slug: product.slug,
@@ -226,4 +236,18 @@ export async function categoryTree(db: Db): Promise<CategoryNode[]> {
 		(parent ? parent.children : roots).push(node);
 	}
 	return roots;
+}
+
+/** Each category's id with the ids above it (itself first), from the tree: what a category promotion matches. */
+export function ancestryOf(tree: readonly CategoryNode[]): Map<string, string[]> {
+	const ancestry = new Map<string, string[]>();
+	const walk = (nodes: readonly CategoryNode[], above: string[]) => {
+		for (const node of nodes) {
+			const chain = [node.id, ...above];
+			ancestry.set(node.id, chain);
+			walk(node.children, chain);
+		}
+	};
+	walk(tree, []);
+	return ancestry;
 }

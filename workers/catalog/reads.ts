@@ -1,8 +1,9 @@
-import type { Database } from "../db/client.ts";
+import type { Database, Db } from "../db/client.ts";
 import { CURSOR_TIMESTAMP, decodeCursor, encodeCursor, invalidCursor } from "../domain/cursor.ts";
 import type { WaitUntil } from "../domain/runtime.ts";
 import { type CachedBody, readThrough } from "./cache.ts";
-import { type CategoryNode, categoryTree, getProduct, listProducts, type ProductDetail, type ProductSort } from "./queries.ts";
+import type { Market } from "./markets.ts";
+import { ancestryOf, type CategoryNode, categoryTree, getProduct, listProducts, type ProductDetail, type ProductSort } from "./queries.ts";
 
 /**
  * Catalog reads through the cache layers (memory, KV, Postgres), shared by the
@@ -73,10 +74,17 @@ function decodeProductCursor(text: string, fingerprint: string, sort: ProductSor
  * One page of products (JSON body with `next_cursor`), from the cache or
  * built from Postgres. Throws 400 `invalid_cursor` for a cursor of another query.
  */
-export async function cachedProductList(kv: KVNamespace, ctx: WaitUntil, database: Database, params: ProductListParams): Promise<Cached> {
+export async function cachedProductList(
+	kv: KVNamespace,
+	ctx: WaitUntil,
+	database: Database,
+	params: ProductListParams,
+	market: Market,
+): Promise<Cached> {
 	const sort = effectiveSort(params);
-	// Everything but the cursor and the page size identifies the ordering a cursor belongs to.
+	// Everything but the cursor and the page size identifies the ordering a cursor belongs to; prices are the market's.
 	const fingerprint = JSON.stringify([
+		market.id,
 		params.q ?? "",
 		params.category ?? "",
 		params.min_price ?? "",
@@ -87,16 +95,20 @@ export async function cachedProductList(kv: KVNamespace, ctx: WaitUntil, databas
 	const after = params.cursor ? decodeProductCursor(params.cursor, fingerprint, sort) : undefined;
 	const cacheName = `products:${fingerprint}:${params.limit}:${params.cursor ?? ""}`;
 	const entry = await readThrough(kv, ctx, cacheName, async (): Promise<ProductListBody> => {
-		const rows = await listProducts(database.read, {
-			q: params.q,
-			category: params.category,
-			minPrice: params.min_price,
-			maxPrice: params.max_price,
-			inStock: params.in_stock === "true",
-			sort,
-			limit: params.limit,
-			after: after ? { value: after.v, id: after.i } : undefined,
-		});
+		const rows = await listProducts(
+			database.read,
+			{
+				q: params.q,
+				category: params.category,
+				minPrice: params.min_price,
+				maxPrice: params.max_price,
+				inStock: params.in_stock === "true",
+				sort,
+				limit: params.limit,
+				after: after ? { value: after.v, id: after.i } : undefined,
+			},
+			market,
+		);
 		const page = rows.slice(0, params.limit);
 		const last = page.at(-1);
 		return {
@@ -117,9 +129,20 @@ export async function cachedProductList(kv: KVNamespace, ctx: WaitUntil, databas
 	return entry;
 }
 
-/** An active product by id or slug, cached; undefined when there is none. */
-export function cachedProduct(kv: KVNamespace, ctx: WaitUntil, database: Database, idOrSlug: string): Promise<Cached | undefined> {
-	return readThrough(kv, ctx, `product:${idOrSlug}`, (): Promise<ProductDetail | undefined> => getProduct(database.read, idOrSlug));
+/** An active product by id or slug, priced in `market`, cached; undefined when there is none (in that market). */
+export function cachedProduct(
+	kv: KVNamespace,
+	ctx: WaitUntil,
+	database: Database,
+	idOrSlug: string,
+	market: Market,
+): Promise<Cached | undefined> {
+	return readThrough(
+		kv,
+		ctx,
+		`product:${market.id}:${idOrSlug}`,
+		(): Promise<ProductDetail | undefined> => getProduct(database.read, idOrSlug, market),
+	);
 }
 
 /** The category tree, cached, as `{ data }`. */
@@ -134,4 +157,10 @@ export async function cachedCategories(kv: KVNamespace, ctx: WaitUntil, database
 	);
 	if (!entry) throw new Error("category tree produced nothing");
 	return entry;
+}
+
+/** Each category with the ones above it (catalog/queries.ts `ancestryOf`), through the cache. */
+export async function cachedAncestry(kv: KVNamespace, ctx: WaitUntil, db: Db): Promise<Map<string, string[]>> {
+	const entry = await readThrough(kv, ctx, "categories", async (): Promise<{ data: CategoryNode[] }> => ({ data: await categoryTree(db) }));
+	return ancestryOf(entry ? (JSON.parse(entry.body) as { data: CategoryNode[] }).data : []);
 }

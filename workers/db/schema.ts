@@ -450,7 +450,6 @@ export const auditLog = pgTable(
 
 /** The statuses of the order state machine (`orders/state.ts`, the one list of them). */
 export const orderStatus = pgEnum("order_status", ORDER_STATUSES);
-export const discountKind = pgEnum("discount_kind", ["percentage", "fixed"]);
 export const paymentStatus = pgEnum("payment_status", ["requires_action", "processing", "succeeded", "failed", "canceled", "refunded"]);
 
 /** A shipping address as an order keeps it: a copy, so later edits of saved addresses change no order. */
@@ -470,6 +469,14 @@ export interface TaxBreakdownLine {
 	rate_bp: number;
 	taxable_minor: number;
 	tax_minor: number;
+}
+
+/** A promotion as an order keeps it: what it was called and what it took off (shipping included). */
+export interface OrderPromotion {
+	id: string;
+	code: string | null;
+	name: string;
+	amount_minor: number;
 }
 
 /** A shipping method as an order keeps it. */
@@ -499,6 +506,8 @@ export const orders = pgTable(
 		taxMinor: minorUnits("tax_minor").notNull(),
 		totalMinor: minorUnits("total_minor").notNull(),
 		discountCode: text("discount_code"),
+		/** The promotions the order used and what each took off (code or automatic), as the order page shows them. */
+		promotions: jsonb("promotions").$type<OrderPromotion[]>().notNull().default([]),
 		/** The market the order was priced in; null for orders placed before markets. */
 		marketId: text("market_id"),
 		/** Whether the lines' and shipping's amounts include `tax_minor` (inclusive) or it was added on top. */
@@ -794,23 +803,42 @@ export const outbox = pgTable(
 	(t) => [index("outbox_unpublished_idx").on(t.id).where(sql`${t.publishedAt} IS NULL`)],
 );
 
+export const promotionKind = pgEnum("promotion_kind", ["percentage", "fixed", "free_shipping", "buy_x_get_y"]);
+export const promotionTarget = pgEnum("promotion_target", ["order", "products", "categories"]);
+
 /**
- * Discount codes: a percentage (in basis points) or a fixed amount in one
- * currency, valid in a window, with an optional total usage limit enforced by
- * a conditional increment in the order's transaction.
+ * Promotions: discount codes (`code` set) and automatic promotions (no code),
+ * with the rules of orders/promotions.ts:
+ *
+ * - `percentage`: `value` basis points off the order, or off the targeted
+ *   products' lines;
+ * - `fixed`: `value` minor units of `currency` off the order, or off each
+ *   targeted unit;
+ * - `free_shipping`: the chosen method costs nothing;
+ * - `buy_x_get_y`: of every `buy_quantity` + `get_quantity` targeted units,
+ *   the cheapest `get_quantity` get `value` basis points off (10000: free).
+ *
+ * Each may run in a window, up to `max_uses` orders in all and
+ * `max_uses_per_customer` per customer, from a subtotal of
+ * `min_subtotal_minor` in `currency`. `used_count` is kept by a conditional
+ * increment in the order's transaction, so two last uses cannot both pass.
  */
-export const discountCodes = pgTable(
-	"discount_codes",
+export const promotions = pgTable(
+	"promotions",
 	{
-		code: text("code").primaryKey(),
-		kind: discountKind("kind").notNull(),
-		/**
-		 * Basis points for `percentage` (1000 = 10 %, at most 10000: the check below),
-		 * minor units for `fixed`. A money column, since it may hold money; basis
-		 * points fit it as well.
-		 */
-		value: minorUnits("value").notNull(),
+		id: text("id").primaryKey(),
+		/** Upper case; null for an automatic promotion, which applies without one. */
+		code: text("code"),
+		name: text("name").notNull(),
+		kind: promotionKind("kind").notNull(),
+		/** Basis points (percentage, buy_x_get_y) or minor units (fixed); 0 for free shipping. A money column, since it may hold money. */
+		value: minorUnits("value").notNull().default(0),
 		currency: char("currency", { length: 3 }),
+		target: promotionTarget("target").notNull().default("order"),
+		/** Product ids (`products`) or category ids, each with its sub-categories (`categories`). */
+		targetIds: text("target_ids").array().notNull().default(sql`'{}'::text[]`),
+		buyQuantity: integer("buy_quantity"),
+		getQuantity: integer("get_quantity"),
 		minSubtotalMinor: minorUnits("min_subtotal_minor").notNull().default(0),
 		startsAt: timestamp("starts_at", { withTimezone: true }),
 		endsAt: timestamp("ends_at", { withTimezone: true }),
@@ -820,34 +848,45 @@ export const discountCodes = pgTable(
 		usedCount: integer("used_count").notNull().default(0),
 		active: boolean("active").notNull().default(true),
 		createdAt: createdAt(),
+		updatedAt: updatedAt(),
 	},
 	(t) => [
-		check("discount_codes_code_upper", sql`${t.code} = upper(${t.code})`),
-		check("discount_codes_value_range", sql`${t.value} > 0 AND (${t.kind} <> 'percentage' OR ${t.value} <= 10000)`),
-		check("discount_codes_fixed_currency", sql`${t.kind} <> 'fixed' OR ${t.currency} IS NOT NULL`),
-		check("discount_codes_uses", sql`${t.maxUses} IS NULL OR ${t.usedCount} <= ${t.maxUses}`),
+		uniqueIndex("promotions_code_key").on(t.code),
+		index("promotions_automatic_idx").on(t.active).where(sql`${t.code} IS NULL`),
+		check("promotions_code_upper", sql`${t.code} IS NULL OR ${t.code} = upper(${t.code})`),
+		check(
+			"promotions_value_range",
+			sql`${t.value} >= 0 AND (${t.kind} NOT IN ('percentage', 'buy_x_get_y') OR ${t.value} BETWEEN 1 AND 10000) AND (${t.kind} <> 'fixed' OR ${t.value} > 0)`,
+		),
+		check("promotions_fixed_currency", sql`(${t.kind} <> 'fixed' AND ${t.minSubtotalMinor} = 0) OR ${t.currency} IS NOT NULL`),
+		check(
+			"promotions_bxgy",
+			sql`(${t.kind} = 'buy_x_get_y') = (${t.buyQuantity} IS NOT NULL AND ${t.getQuantity} IS NOT NULL) AND (${t.buyQuantity} IS NULL OR (${t.buyQuantity} BETWEEN 1 AND 99 AND ${t.getQuantity} BETWEEN 1 AND 99))`,
+		),
+		check("promotions_target_ids", sql`(${t.target} = 'order') = (cardinality(${t.targetIds}) = 0)`),
+		check("promotions_uses", sql`${t.maxUses} IS NULL OR ${t.usedCount} <= ${t.maxUses}`),
 	],
 );
 
 /**
- * One row per use of a discount code: which order holds it and for which
- * customer (`user:<id>`, else `email:<address>`). An unpaid order's row lives
- * while its reservation does; cancelling or expiring the order deletes it, so
- * `discount_codes.used_count` always equals the rows of that code.
+ * One row per promotion an order used, and for which customer (`user:<id>`,
+ * else `email:<address>`). An unpaid order's rows live while its reservation
+ * does; cancelling or expiring the order deletes them, so
+ * `promotions.used_count` always equals the rows of that promotion.
  */
-export const discountRedemptions = pgTable(
-	"discount_redemptions",
+export const promotionRedemptions = pgTable(
+	"promotion_redemptions",
 	{
 		orderId: text("order_id")
-			.primaryKey()
-			.references(() => orders.id, { onDelete: "cascade" }),
-		code: text("code")
 			.notNull()
-			.references(() => discountCodes.code),
+			.references(() => orders.id, { onDelete: "cascade" }),
+		promotionId: text("promotion_id")
+			.notNull()
+			.references(() => promotions.id),
 		customer: text("customer").notNull(),
 		createdAt: createdAt(),
 	},
-	(t) => [index("discount_redemptions_customer_idx").on(t.code, t.customer)],
+	(t) => [primaryKey({ columns: [t.orderId, t.promotionId] }), index("promotion_redemptions_customer_idx").on(t.promotionId, t.customer)],
 );
 
 /** `limited`: not sent because its recipient already had EMAIL_LIMITS' share of this kind (notifications/limits.ts). */

@@ -58,3 +58,25 @@ export function formatMoney(money: Money, locale = "en-US"): string {
 		maximumFractionDigits: digits,
 	}).format(money.amount / 10 ** digits);
 }
+
+/**
+ * The factors that turn minor units of `from` into minor units of `to` at
+ * `rateMicros` (millionths of a unit of `to` per unit of `from`): multiply,
+ * then divide, with the power of ten between their minor units folded in.
+ */
+export function conversionTerms(from: string, to: string, rateMicros: number): { multiply: bigint; divide: bigint } {
+	const shift = minorDigits(to) - minorDigits(from);
+	return {
+		multiply: BigInt(rateMicros) * 10n ** BigInt(Math.max(shift, 0)),
+		divide: 1_000_000n * 10n ** BigInt(Math.max(-shift, 0)),
+	};
+}
+
+/**
+ * `amount` minor units of `from` in minor units of `to` at `rateMicros`,
+ * rounded half up (exact, in BigInt): €39.00 at 0.86 is £33.54.
+ */
+export function convertMinor(amount: number, from: string, to: string, rateMicros: number): number {
+	const { multiply, divide } = conversionTerms(from, to, rateMicros);
+	return Number((2n * BigInt(amount) * multiply + divide) / (2n * divide));
+}

@@ -1,6 +1,7 @@
-import { and, asc, eq, gt, ilike, or, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, ilike, or, type SQL, sql } from "drizzle-orm";
+import { recordAudit } from "../catalog/audit.ts";
 import type { Executor } from "../db/client.ts";
-import { products, variants } from "../db/schema.ts";
+import { auditLog, products, variants } from "../db/schema.ts";
 import { DomainError, notFound } from "../domain/errors.ts";
 import { inventoryItem } from "./reservations.ts";
 
@@ -28,12 +29,12 @@ export interface StockAfterAdjust {
  * collide on one), so a repeated key changes nothing and answers the same:
  * a second line behind the Postgres idempotency store. 409 when the change
  * would leave fewer units than are reserved, 422 when the key was used for
- * another change.
+ * another change. `db` must be the primary: the audit entry is written there.
  */
 export async function adjustStock(
 	env: Env,
 	db: Executor,
-	change: { sku: string; delta: number; reason: string; key: string; actorId: string },
+	change: { sku: string; delta: number; reason: string; key: string; actorId: string; requestId?: string | undefined },
 ): Promise<StockAfterAdjust> {
 	const { sku, delta, reason, key, actorId } = change;
 	await assertKnownSku(db, sku);
@@ -48,7 +49,52 @@ export async function adjustStock(
 			detail: "This key was already used for a different change.",
 		});
 	}
+	await auditAdjustment(db, change, result);
 	return { sku, on_hand: result.onHand, available: result.available, replayed: result.replayed };
+}
+
+/**
+ * The audit entry of an adjustment, written right after the InventoryItem
+ * confirmed it. The object is the authority and cannot join a Postgres
+ * transaction, and the request writes nothing else to Postgres (the ledger
+ * row comes later, from the object's `inventory.adjusted` event through the
+ * orders queue, inventory/ledger.ts): so the entry is a statement of its
+ * own. Writing it before asking the object would log changes that were
+ * then refused. Should it fail (Postgres down), the request answers 503 and
+ * its retry, replayed by the object under the same key, writes the entry
+ * it finds missing; a replay whose entry exists writes none, so each
+ * applied change is audited once.
+ */
+async function auditAdjustment(
+	db: Executor,
+	change: { sku: string; delta: number; reason: string; key: string; actorId: string; requestId?: string | undefined },
+	result: { onHand: number; available: number; replayed: boolean },
+): Promise<void> {
+	if (result.replayed) {
+		const [logged] = await db
+			.select({ id: auditLog.id })
+			.from(auditLog)
+			.where(
+				and(
+					eq(auditLog.entityType, "sku"),
+					eq(auditLog.entityId, change.sku),
+					eq(auditLog.action, "inventory.adjust"),
+					eq(auditLog.actorId, change.actorId),
+					sql`${auditLog.after}->>'idempotency_key' = ${change.key}`,
+				),
+			)
+			.limit(1);
+		if (logged) return;
+	}
+	await recordAudit(db, {
+		actorId: change.actorId,
+		action: "inventory.adjust",
+		entityType: "sku",
+		entityId: change.sku,
+		before: { on_hand: result.onHand - change.delta },
+		after: { on_hand: result.onHand, delta: change.delta, reason: change.reason, idempotency_key: change.key },
+		requestId: change.requestId,
+	});
 }
 
 export interface StockLevel {

@@ -37,6 +37,9 @@ const Confirmation = OrderEvent.extend({
 	shipping: Money,
 	tax: Money,
 	total: Money,
+	tax_included: z.boolean().optional(),
+	tax_breakdown: z.array(z.object({ rate_bp: z.number().int(), tax: Money }).loose()).optional(),
+	shipping_method: z.object({ name: z.string() }).loose().nullish(),
 	shipping_address: z
 		.object({
 			name: z.string(),
@@ -119,6 +122,9 @@ const orderConfirmation: EventHandler = async (event, { env, db }) => {
 			shipping: data.shipping,
 			tax: data.tax,
 			total: data.total,
+			tax_included: data.tax_included ?? false,
+			tax_breakdown: (data.tax_breakdown ?? []).map((entry) => ({ rate_bp: entry.rate_bp, tax: entry.tax })),
+			shipping_method: data.shipping_method?.name ?? null,
 			shipping_address: shippingAddressOf(address),
 			order_url: orderUrl(data),
 		}),
@@ -243,6 +249,37 @@ const paymentReview: EventHandler = async (event, { env, db }) => {
 	}
 };
 
+const ReturnStep = OrderEvent.extend({
+	return_id: z.string(),
+	lines: z.array(z.object({ sku: z.string(), title: z.string(), quantity: z.number().int() })).min(1),
+	note: z.string(),
+});
+
+/** The admin's note, one template line per non-empty line of it. */
+function noteLines(note: string): string[] {
+	return note
+		.split(/\r?\n/)
+		.map((line) => line.trim())
+		.filter(Boolean);
+}
+
+/** A return approved (with the instructions) or rejected (with the reason): its shopper is told, once per return. */
+const returnStep =
+	(kind: "return_approved" | "return_rejected"): EventHandler =>
+	async (event, { env, db }) => {
+		const data = ReturnStep.parse(event.data);
+		const common = { order_id: data.order_id, email: data.email, return_id: data.return_id, lines: data.lines, order_url: orderUrl(data) };
+		await sendEmail(
+			env,
+			db.primary,
+			event.id,
+			data.email,
+			kind === "return_approved"
+				? message(kind, { ...common, instructions: noteLines(data.note) })
+				: message(kind, { ...common, reason: noteLines(data.note) }),
+		);
+	};
+
 const webhookDelivery: EventHandler = async (event, { env, db }) => {
 	const { delivery_id } = z.object({ delivery_id: z.string() }).parse(event.data);
 	await deliver(env, db.primary, delivery_id);
@@ -280,5 +317,7 @@ export const notificationEvents: EventRoutes = {
 	"cart.abandoned": { each: cartAbandoned },
 	"inventory.low_stock": { each: lowStock },
 	"order.payment_review": { each: paymentReview },
+	"return.approved": { each: returnStep("return_approved") },
+	"return.rejected": { each: returnStep("return_rejected") },
 	"webhook.deliver": { each: webhookDelivery },
 };

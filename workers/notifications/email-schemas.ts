@@ -70,6 +70,13 @@ const OrderConfirmationSchema = z
 		shipping: MoneySchema,
 		tax: MoneySchema,
 		total: MoneySchema,
+		/** True: the lines and shipping include `tax` (VAT), shown as "includes VAT"; false: tax was added. */
+		tax_included: z.boolean().optional(),
+		tax_breakdown: z
+			.array(z.object({ rate_bp: z.number().int().min(0).max(10000), tax: MoneySchema }).strict())
+			.max(20)
+			.optional(),
+		shipping_method: text(200).nullish(),
 		shipping_address: AddressSchema,
 		order_url: orderUrl,
 	})
@@ -149,6 +156,37 @@ const PaymentReviewSchema = z
 	})
 	.strict();
 
+const ReturnLineSchema = z.object({ title: text(300), sku: text(100), quantity: z.number().int().min(1).max(100_000) }).strict();
+
+/** The shop's message, one line per element: templates show every value on one line, so the producer splits it. */
+const noteLines = z.array(text(2000)).min(1).max(1000);
+
+const ReturnApprovedSchema = z
+	.object({
+		order_id: orderId,
+		number: orderNumber,
+		email,
+		return_id: text(100),
+		lines: z.array(ReturnLineSchema).min(1).max(500),
+		/** How to send the parcel back, as the admin wrote it. */
+		instructions: noteLines,
+		order_url: orderUrl,
+	})
+	.strict();
+
+const ReturnRejectedSchema = z
+	.object({
+		order_id: orderId,
+		number: orderNumber,
+		email,
+		return_id: text(100),
+		lines: z.array(ReturnLineSchema).min(1).max(500),
+		/** Why, as the admin wrote it. */
+		reason: noteLines,
+		order_url: orderUrl,
+	})
+	.strict();
+
 /** One schema per kind, for the payload without its `kind`. */
 export const emailPayloadSchemas = {
 	verify_email: AccountTokenSchema,
@@ -160,6 +198,8 @@ export const emailPayloadSchemas = {
 	abandoned_cart: AbandonedCartSchema,
 	low_stock: LowStockSchema,
 	payment_review: PaymentReviewSchema,
+	return_approved: ReturnApprovedSchema,
+	return_rejected: ReturnRejectedSchema,
 } as const;
 
 export type EmailKind = keyof typeof emailPayloadSchemas;

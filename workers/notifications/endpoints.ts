@@ -1,6 +1,7 @@
 import { and, count, desc, eq, gte, lt, or, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
-import type { Db } from "../db/client.ts";
+import { type AuditActor, recordAudit } from "../catalog/audit.ts";
+import type { Db, Tx } from "../db/client.ts";
 import { notifications, webhookDeliveries, webhookEndpoints } from "../db/schema.ts";
 import { decodeCursor, encodeCursor, invalidCursor } from "../domain/cursor.ts";
 import { DomainError, notFound } from "../domain/errors.ts";
@@ -162,12 +163,14 @@ export async function getEndpoint(db: Db, id: string): Promise<EndpointView | un
 /**
  * Registers an endpoint: public https URLs only (private, loopback and
  * link-local addresses are refused with 422 `url_refused`, see ssrf.ts). The
- * secret is returned here and never again.
+ * secret is returned here and never again. Audited with the endpoint's view,
+ * which never carries a secret.
  */
 export async function createEndpoint(
 	env: Env,
 	db: Db,
 	input: { url: string; event_types: readonly WebhookEventType[]; description?: string | undefined },
+	actor: AuditActor,
 ): Promise<EndpointView & { secret: string }> {
 	const checked = checkWebhookUrl(input.url, { allowHttp: allowHttpEndpoints(env) });
 	if (!checked.ok) {
@@ -177,44 +180,73 @@ export async function createEndpoint(
 		});
 	}
 	const secret = generateWebhookSecret();
-	const [row] = await db
-		.insert(webhookEndpoints)
-		.values({
-			id: newId("whe"),
-			url: checked.url.href,
-			description: input.description ?? "",
-			eventTypes: [...new Set(input.event_types)],
-			secret,
-		})
-		.returning();
-	if (!row) throw new Error("insert returned no row");
+	const row = await db.transaction(async (tx) => {
+		const [inserted] = await tx
+			.insert(webhookEndpoints)
+			.values({
+				id: newId("whe"),
+				url: checked.url.href,
+				description: input.description ?? "",
+				eventTypes: [...new Set(input.event_types)],
+				secret,
+			})
+			.returning();
+		if (!inserted) throw new Error("insert returned no row");
+		await auditEndpoint(tx, actor, "create", null, inserted);
+		return inserted;
+	});
 	return { ...endpointView(row), secret };
 }
 
-/** Stops deliveries to an endpoint; its log stays. Deactivating twice changes nothing. */
-export async function deactivateEndpoint(db: Db, id: string): Promise<void> {
-	const [row] = await db
-		.update(webhookEndpoints)
-		.set({ active: false, updatedAt: sql`now()` })
-		.where(eq(webhookEndpoints.id, id))
-		.returning({ id: webhookEndpoints.id });
-	if (!row) throw endpointNotFound();
+/** An endpoint change's audit entry: its views before and after, never a secret (I10). */
+function auditEndpoint(tx: Tx, actor: AuditActor, action: string, before: EndpointRow | null, after: EndpointRow): Promise<void> {
+	return recordAudit(tx, {
+		actorId: actor.userId,
+		action: `webhook_endpoint.${action}`,
+		entityType: "webhook_endpoint",
+		entityId: after.id,
+		before: before ? endpointView(before) : null,
+		after: endpointView(after),
+		requestId: actor.requestId,
+	});
 }
 
-/** A new secret, returned once; the previous one keeps signing alongside it for 24 hours. */
-export async function rotateEndpointSecret(db: Db, id: string): Promise<EndpointView & { secret: string }> {
+/** Stops deliveries to an endpoint; its log stays. Deactivating twice changes nothing (and is audited once). */
+export async function deactivateEndpoint(db: Db, id: string, actor: AuditActor): Promise<void> {
+	await db.transaction(async (tx) => {
+		const [before] = await tx.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).for("update");
+		if (!before) throw endpointNotFound();
+		if (!before.active) return;
+		const [after] = await tx
+			.update(webhookEndpoints)
+			.set({ active: false, updatedAt: sql`now()` })
+			.where(eq(webhookEndpoints.id, id))
+			.returning();
+		if (!after) throw endpointNotFound();
+		await auditEndpoint(tx, actor, "deactivate", before, after);
+	});
+}
+
+/** A new secret, returned once; the previous one keeps signing alongside it for 24 hours. Audited without either secret. */
+export async function rotateEndpointSecret(db: Db, id: string, actor: AuditActor): Promise<EndpointView & { secret: string }> {
 	const secret = generateWebhookSecret();
-	const [row] = await db
-		.update(webhookEndpoints)
-		.set({
-			previousSecret: sql`${webhookEndpoints.secret}`,
-			previousSecretExpiresAt: new Date(Date.now() + ROTATION_OVERLAP_MS),
-			secret,
-			updatedAt: sql`now()`,
-		})
-		.where(eq(webhookEndpoints.id, id))
-		.returning();
-	if (!row) throw endpointNotFound();
+	const row = await db.transaction(async (tx) => {
+		const [before] = await tx.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).for("update");
+		if (!before) throw endpointNotFound();
+		const [after] = await tx
+			.update(webhookEndpoints)
+			.set({
+				previousSecret: sql`${webhookEndpoints.secret}`,
+				previousSecretExpiresAt: new Date(Date.now() + ROTATION_OVERLAP_MS),
+				secret,
+				updatedAt: sql`now()`,
+			})
+			.where(eq(webhookEndpoints.id, id))
+			.returning();
+		if (!after) throw endpointNotFound();
+		await auditEndpoint(tx, actor, "rotate_secret", before, after);
+		return after;
+	});
 	return { ...endpointView(row), secret };
 }
 

@@ -91,6 +91,10 @@ export function renderEmail(message: EmailMessage, options: RenderOptions): Rend
 			return compose(ctx, lowStock(msg));
 		case "payment_review":
 			return compose(ctx, paymentReview(msg, ctx));
+		case "return_approved":
+			return compose(ctx, returnApproved(msg, ctx));
+		case "return_rejected":
+			return compose(ctx, returnRejected(msg, ctx));
 		default: {
 			const unknown: never = msg;
 			throw new EmailTemplateError(`no template for kind ${String((unknown as { kind?: unknown }).kind)}`);
@@ -188,12 +192,19 @@ ${paragraph(`This link works once and expires on ${expires}. If you did not ask 
 function orderConfirmation(msg: EmailPayload<"order_confirmation">, ctx: Context): Draft {
 	const ref = orderRef(msg);
 	const money = (m: Money) => formatMoney(m, ctx.locale);
+	const percent = (bp: number) => `${(bp / 100).toLocaleString(ctx.locale, { maximumFractionDigits: 2 })} %`;
+	const included: [string, string][] = msg.tax_included
+		? (msg.tax_breakdown ?? [])
+				.filter((entry) => entry.tax.amount > 0)
+				.map((entry) => [`Includes VAT ${percent(entry.rate_bp)}`, money(entry.tax)])
+		: [];
 	const totals: [string, string, boolean?][] = [
 		["Subtotal", money(msg.subtotal)],
 		...(msg.discount.amount > 0 ? [["Discount", `-${money(msg.discount)}`] as [string, string]] : []),
-		["Shipping", money(msg.shipping)],
-		["Tax", money(msg.tax)],
+		[msg.shipping_method ? `Shipping (${msg.shipping_method})` : "Shipping", money(msg.shipping)],
+		...(msg.tax_included ? [] : [["Tax", money(msg.tax)] as [string, string]]),
 		["Total", money(msg.total), true],
+		...included,
 	];
 	const address = addressLines(msg.shipping_address, ctx);
 	const orderLink = optionalOrderLink(ctx, msg.order_url);
@@ -371,6 +382,69 @@ ${button(url, "Open the order")}`,
 			url,
 		],
 		footer: "Sent to the shop's administrators because a payment needs a decision.",
+	};
+}
+
+/** The units a return covers, as a list in both bodies. */
+function returnItems(lines: EmailPayload<"return_approved">["lines"]): { html: SafeHtml; text: string[] } {
+	return {
+		html: html`<ul style="margin:0 0 16px 0;padding:0 0 0 20px;">
+${lines.map((line) => html`<li>${line.quantity} × ${line.title} <span style="font-size:12px;color:#52525b;">(SKU ${line.sku})</span></li>`)}
+</ul>`,
+		text: lines.map((line) => `- ${line.quantity} x ${line.title} (SKU ${line.sku})`),
+	};
+}
+
+function returnApproved(msg: EmailPayload<"return_approved">, ctx: Context): Draft {
+	const ref = orderRef(msg);
+	const items = returnItems(msg.lines);
+	const orderLink = optionalOrderLink(ctx, msg.order_url);
+	return {
+		subject: `Your return for ${ctx.shop} order ${ref} is approved`,
+		preheader: "How to send the items back.",
+		body: html`${heading(`Your return for order ${ref} is approved`)}
+${paragraph("We have approved your return of:")}
+${items.html}
+<h2 style="margin:0 0 8px 0;font-size:16px;">How to send them back</h2>
+${msg.instructions.map((line) => paragraph(line))}
+${paragraph("We refund the items once the parcel has reached us; we will e-mail you the amount.")}
+${orderLink ? button(orderLink, "View your order") : ""}`,
+		text: [
+			`We have approved your return for order ${ref} of:`,
+			...items.text,
+			"",
+			"How to send them back:",
+			...msg.instructions,
+			"",
+			"We refund the items once the parcel has reached us; we will e-mail you the amount.",
+			...(orderLink ? ["", "View your order:", orderLink] : []),
+		],
+		footer: `You received this e-mail because a return was asked for on an order placed with this address at ${ctx.shop}. Return ${msg.return_id}.`,
+	};
+}
+
+function returnRejected(msg: EmailPayload<"return_rejected">, ctx: Context): Draft {
+	const ref = orderRef(msg);
+	const items = returnItems(msg.lines);
+	const orderLink = optionalOrderLink(ctx, msg.order_url);
+	return {
+		subject: `Your return for ${ctx.shop} order ${ref} was not accepted`,
+		preheader: "We could not accept your return.",
+		body: html`${heading(`We could not accept your return for order ${ref}`)}
+${paragraph("Your return of these items was not accepted:")}
+${items.html}
+<h2 style="margin:0 0 8px 0;font-size:16px;">Why</h2>
+${msg.reason.map((line) => paragraph(line))}
+${orderLink ? button(orderLink, "View your order") : ""}`,
+		text: [
+			`Your return for order ${ref} of these items was not accepted:`,
+			...items.text,
+			"",
+			"Why:",
+			...msg.reason,
+			...(orderLink ? ["", "View your order:", orderLink] : []),
+		],
+		footer: `You received this e-mail because a return was asked for on an order placed with this address at ${ctx.shop}. Return ${msg.return_id}.`,
 	};
 }
 

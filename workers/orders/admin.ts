@@ -5,6 +5,7 @@ import { decodeCursor, encodeCursor, invalidCursor } from "../domain/cursor.ts";
 import { notFound } from "../domain/errors.ts";
 import type { WaitUntil } from "../domain/runtime.ts";
 import { PaymentProviderError } from "../payments/provider.ts";
+import { recordOrderAudit } from "./audit.ts";
 import { acceptReviewedPayment, refundOrder, reviewedPayment } from "./lifecycle.ts";
 import {
 	applyTransition,
@@ -124,7 +125,7 @@ export async function orderHistory(db: Db, orderId: string): Promise<(OrderEvent
 /**
  * An admin transition: conditional on the status read, 409 when not allowed
  * or when another change won. Shipping queues the shopper's notification
- * through the outbox in the same transaction.
+ * through the outbox in the same transaction, which also writes the audit entry.
  */
 async function adminTransition(
 	env: Env,
@@ -134,12 +135,14 @@ async function adminTransition(
 	action: "fulfil" | "ship" | "deliver",
 	actorId: string,
 	set: Partial<typeof orders.$inferInsert> = {},
+	requestId?: string,
 ): Promise<OrderView> {
 	const outcome = await db.transaction(async (tx) => {
 		const loaded = await loadOrder(tx, orderId, { forUpdate: true });
 		if (!loaded) throw orderNotFound();
 		const updated = await applyTransition(tx, loaded.order, action, actorId, { set, data: set });
 		if (!updated) throw invalidTransition(loaded.order.status, action);
+		await recordOrderAudit(tx, { actorId, requestId, action, before: loaded, after: { ...loaded, order: updated } });
 		const ids =
 			action === "ship"
 				? await enqueue(tx, [
@@ -166,8 +169,8 @@ async function adminTransition(
 }
 
 /** paid → fulfilled. */
-export function fulfilOrder(env: Env, db: Db, ctx: WaitUntil, orderId: string, actorId: string): Promise<OrderView> {
-	return adminTransition(env, db, ctx, orderId, "fulfil", actorId);
+export function fulfilOrder(env: Env, db: Db, ctx: WaitUntil, orderId: string, actorId: string, requestId?: string): Promise<OrderView> {
+	return adminTransition(env, db, ctx, orderId, "fulfil", actorId, {}, requestId);
 }
 
 /** fulfilled → shipped, with the tracking number; the shopper is notified. */
@@ -178,19 +181,26 @@ export function shipOrder(
 	orderId: string,
 	actorId: string,
 	tracking: { trackingNumber: string; carrier?: string | null | undefined },
+	requestId?: string,
 ): Promise<OrderView> {
-	return adminTransition(env, db, ctx, orderId, "ship", actorId, {
-		trackingNumber: tracking.trackingNumber,
-		carrier: tracking.carrier ?? null,
-	});
+	return adminTransition(
+		env,
+		db,
+		ctx,
+		orderId,
+		"ship",
+		actorId,
+		{ trackingNumber: tracking.trackingNumber, carrier: tracking.carrier ?? null },
+		requestId,
+	);
 }
 
 /**
  * shipped → delivered, as the carrier reported it to an admin. Recorded in the
  * order's events (the time it happened); no e-mail: the parcel is its own news.
  */
-export function deliverOrder(env: Env, db: Db, ctx: WaitUntil, orderId: string, actorId: string): Promise<OrderView> {
-	return adminTransition(env, db, ctx, orderId, "deliver", actorId);
+export function deliverOrder(env: Env, db: Db, ctx: WaitUntil, orderId: string, actorId: string, requestId?: string): Promise<OrderView> {
+	return adminTransition(env, db, ctx, orderId, "deliver", actorId, {}, requestId);
 }
 
 /**
@@ -217,10 +227,18 @@ export async function refundOrderAsAdmin(
 	reason: string | undefined,
 	actorId: string,
 	part: { amount?: number | undefined; lines?: { sku: string; quantity: number }[] | undefined; restock?: boolean | undefined } = {},
+	requestId?: string,
 ): Promise<OrderView> {
 	if (part.amount !== undefined || part.lines !== undefined || part.restock) {
 		return viewOf(
-			await refundPart(env, db, orderId, { amount: part.amount, lines: part.lines, restock: part.restock ?? false, reason }, actorId),
+			await refundPart(
+				env,
+				db,
+				orderId,
+				{ amount: part.amount, lines: part.lines, restock: part.restock ?? false, reason },
+				actorId,
+				requestId,
+			),
 		);
 	}
 	const loaded = await loadOrder(db, orderId);
@@ -230,7 +248,10 @@ export async function refundOrderAsAdmin(
 	const received = loaded.order.status === "payment_review" ? await reviewedPayment(db, orderId) : null;
 	let after: LoadedOrder;
 	try {
-		after = await refundOrder(env, db, loaded, reason ?? "admin", actorId, received ? { received } : {});
+		after = await refundOrder(env, db, loaded, reason ?? "admin", actorId, {
+			...(received ? { received } : {}),
+			audit: { userId: actorId, requestId },
+		});
 	} catch (err) {
 		if (err instanceof PaymentProviderError) throw providerFailed(err);
 		throw err;
@@ -239,6 +260,6 @@ export async function refundOrderAsAdmin(
 }
 
 /** payment_review → paid: the admin accepts the payment that arrived; its stock is committed. */
-export async function acceptPayment(env: Env, db: Db, orderId: string, actorId: string): Promise<OrderView> {
-	return viewOf(await acceptReviewedPayment(env, db, orderId, actorId));
+export async function acceptPayment(env: Env, db: Db, orderId: string, actorId: string, requestId?: string): Promise<OrderView> {
+	return viewOf(await acceptReviewedPayment(env, db, orderId, actorId, requestId));
 }

@@ -1,11 +1,13 @@
 import { and, desc, eq, sql } from "drizzle-orm";
+import { accrueCommission, reverseCommission } from "../affiliates/commissions.ts";
 import { cartStub } from "../carts/carts.ts";
+import type { AuditActor } from "../catalog/audit.ts";
 import type { Db, Tx } from "../db/client.ts";
 import { orderEvents, payments, processedEvents } from "../db/schema.ts";
 import { DomainError, notFound } from "../domain/errors.ts";
 import { inventoryItem, type Line, releaseAll } from "../inventory/reservations.ts";
 import type { PaymentEvent } from "../payments/provider.ts";
-import { discountCustomer, redeemForRevival, unredeem } from "./discounts.ts";
+import { recordOrderAudit } from "./audit.ts";
 import {
 	applyTransition,
 	invalidTransition,
@@ -18,6 +20,7 @@ import {
 } from "./orders.ts";
 import { enqueue, type OutboxMessage, publish } from "./outbox.ts";
 import { paymentsFor } from "./payments.ts";
+import { discountCustomer, redeemForRevival, unredeem } from "./promotions.ts";
 
 /**
  * The order lifecycle after checkout: payments, expiry, cancellation and
@@ -71,7 +74,7 @@ export async function cancelUnpaid(env: Env, db: Db, orderId: string, reason: st
 			set: { cancelReason: reason },
 		});
 		if (!updated) return null;
-		if (loaded.order.discountCode) await unredeem(tx, loaded.order.discountCode, orderId);
+		await unredeem(tx, orderId);
 		await tx.update(payments).set({ status: "canceled", updatedAt: sql`now()` }).where(eq(payments.orderId, orderId));
 		const payment = loaded.payment;
 		// The provider's payment is cancelled too, so it can no longer be paid (a payment already on its way is refunded).
@@ -247,15 +250,17 @@ async function markPaid(
 ): Promise<{ ids: number[]; cartId: string } | null> {
 	const updated = await applyTransition(tx, current.order, action, actor, { data });
 	if (!updated) return null;
-	if (current.order.status === "cancelled" && current.order.discountCode) {
-		// The cancellation gave the use back; the revived order takes it again, under the code's rules.
+	if (current.order.status === "cancelled" && current.order.promotions.length > 0) {
+		// The cancellation gave the uses back; the revived order takes them again, under the promotions' rules.
 		const customer = discountCustomer(current.order.userId, current.order.email);
-		await redeemForRevival(tx, current.order.discountCode, current.order.id, customer);
+		await redeemForRevival(tx, current.order.promotions, current.order.id, customer);
 	}
 	await tx
 		.update(payments)
 		.set({ status: "succeeded", providerPaymentId, updatedAt: sql`now()` })
 		.where(eq(payments.orderId, current.order.id));
+	// The affiliate's commission is earned with the payment, in its transaction (once per order).
+	await accrueCommission(tx, updated, current.lines);
 	const view = viewOf({ ...current, order: updated });
 	const ids = await enqueue(tx, [
 		notification(updated, "confirmation", {
@@ -265,6 +270,9 @@ async function markPaid(
 			shipping: view.shipping,
 			tax: view.tax,
 			total: view.total,
+			tax_included: view.tax_included,
+			tax_breakdown: view.tax_breakdown,
+			shipping_method: view.shipping_method,
 			shipping_address: view.shipping_address,
 		}),
 	]);
@@ -297,7 +305,7 @@ export async function reviewedPayment(db: Db, orderId: string): Promise<Received
  * payment had matched. Stock that cannot be had any more is a 409: the units
  * already committed go back, the order stays in review, to be refunded.
  */
-export async function acceptReviewedPayment(env: Env, db: Db, orderId: string, actorId: string): Promise<LoadedOrder> {
+export async function acceptReviewedPayment(env: Env, db: Db, orderId: string, actorId: string, requestId?: string): Promise<LoadedOrder> {
 	const loaded = await loadOrder(db, orderId);
 	if (!loaded) throw notFound("No such order.");
 	if (loaded.order.status !== "payment_review") throw invalidTransition(loaded.order.status, "accept");
@@ -315,7 +323,17 @@ export async function acceptReviewedPayment(env: Env, db: Db, orderId: string, a
 	const paid = await db.transaction(async (tx) => {
 		const current = await loadOrder(tx, orderId, { forUpdate: true });
 		if (current?.order.status !== "payment_review") return null;
-		return markPaid(tx, current, "accept", actorId, { event_id: received.event_id, received }, received.provider_payment_id);
+		const accepted = await markPaid(
+			tx,
+			current,
+			"accept",
+			actorId,
+			{ event_id: received.event_id, received },
+			received.provider_payment_id,
+		);
+		const after = accepted ? await loadOrder(tx, orderId) : null;
+		if (after) await recordOrderAudit(tx, { actorId, requestId, action: "accept_payment", before: current, after });
+		return accepted;
 	});
 	if (!paid) {
 		const now = await loadOrder(db, orderId);
@@ -352,7 +370,18 @@ export async function refundOrder(
 	loaded: LoadedOrder,
 	reason: string,
 	actor: string,
-	{ event, received, keepStatus = false }: { event?: PaymentEvent; received?: ReceivedPayment; keepStatus?: boolean } = {},
+	{
+		event,
+		received,
+		keepStatus = false,
+		audit,
+	}: {
+		event?: PaymentEvent;
+		received?: ReceivedPayment;
+		keepStatus?: boolean;
+		/** The admin who asked for the refund: their audit entry commits with it. Absent for the system's own refunds. */
+		audit?: AuditActor;
+	} = {},
 ): Promise<LoadedOrder> {
 	const { order, payment } = loaded;
 	const providerPaymentId = event?.providerPaymentId ?? received?.provider_payment_id ?? payment?.providerPaymentId;
@@ -388,7 +417,19 @@ export async function refundOrder(
 				updatedAt: sql`now()`,
 			})
 			.where(eq(payments.orderId, order.id));
+		await reverseCommission(tx, order.id);
 		const currency = event?.currency ?? received?.currency ?? order.currency;
+		const after = audit ? await loadOrder(tx, order.id) : null;
+		if (audit && after) {
+			await recordOrderAudit(tx, {
+				actorId: audit.userId,
+				requestId: audit.requestId,
+				action: "refund",
+				before: current,
+				after,
+				details: { refund: { amount: { amount, currency }, reason, provider_refund_id: refund?.refundId ?? null } },
+			});
+		}
 		const ids = await enqueue(tx, [notification(next, "refunded", { amount: { amount, currency }, reason })]);
 		return { ids };
 	});
@@ -500,6 +541,7 @@ export async function cancelPaid(env: Env, db: Db, loaded: LoadedOrder, reason: 
 				updatedAt: sql`now()`,
 			})
 			.where(eq(payments.orderId, order.id));
+		await reverseCommission(tx, order.id);
 		return enqueue(tx, [
 			notification(updated, "cancelled", { reason, refunded: { amount, currency: order.currency } }),
 			{ queue: "orders", id: `order.restock:${order.id}`, type: "order.restock", data: { order_id: order.id } },

@@ -13,11 +13,27 @@ export interface OrderView {
 	id: string;
 	status: OrderStatus;
 	email: string;
-	lines: { sku: string; product_id: string; title: string; quantity: number; unit_price: Money; line_total: Money }[];
+	lines: {
+		sku: string;
+		product_id: string;
+		title: string;
+		quantity: number;
+		unit_price: Money;
+		line_total: Money;
+		discount: Money;
+		tax: Money;
+		tax_rate_bp: number;
+	}[];
+	/** The market the order was priced in; null for orders from before markets. */
+	market: string | null;
+	/** Whether the lines' and shipping's amounts include `tax` (VAT shown "included") or it was added to the total. */
+	tax_included: boolean;
+	tax_breakdown: { rate_bp: number; taxable: Money; tax: Money }[];
 	subtotal: Money;
 	discount: Money;
 	discount_code: string | null;
 	shipping: Money;
+	shipping_method: { id: string; kind: "standard" | "express" | "pickup"; name: string } | null;
 	tax: Money;
 	total: Money;
 	shipping_address: ShippingAddress;
@@ -50,11 +66,22 @@ export function orderView(order: OrderRow, lines: readonly OrderLineRow[], payme
 			quantity: line.quantity,
 			unit_price: money(line.unitPriceMinor),
 			line_total: money(line.lineTotalMinor),
+			discount: money(line.discountMinor),
+			tax: money(line.taxMinor),
+			tax_rate_bp: line.taxRateBp,
+		})),
+		market: order.marketId,
+		tax_included: order.taxMode === "inclusive",
+		tax_breakdown: order.taxBreakdown.map((entry) => ({
+			rate_bp: entry.rate_bp,
+			taxable: money(entry.taxable_minor),
+			tax: money(entry.tax_minor),
 		})),
 		subtotal: money(order.subtotalMinor),
 		discount: money(order.discountMinor),
 		discount_code: order.discountCode,
 		shipping: money(order.shippingMinor),
+		shipping_method: order.shippingMethod,
 		tax: money(order.taxMinor),
 		total: money(order.totalMinor),
 		shipping_address: order.shippingAddress,

@@ -1,7 +1,7 @@
 import type { CartCaller, CartLine, CartState } from "../../durable-objects/cart.ts";
+import { attributedAffiliate } from "../affiliates/affiliates.ts";
 import { hashToken, randomToken } from "../auth/secrets.ts";
 import { cartFailure, cartNotFound, cartStub } from "../carts/carts.ts";
-import { isSellable, skuRows } from "../catalog/skus.ts";
 import { type Database, HOLDER_PATIENCE } from "../db/client.ts";
 import type { ShippingAddress } from "../db/schema.ts";
 import { DomainError } from "../domain/errors.ts";
@@ -9,11 +9,11 @@ import { newId } from "../domain/ids.ts";
 import type { WaitUntil } from "../domain/runtime.ts";
 import { IDEMPOTENCY_LOCK_MS, type IdempotencyClaim, type IdempotentRequest, recoveryOf, runIdempotent } from "../idempotency/store.ts";
 import type { Line } from "../inventory/reservations.ts";
-import { discountCustomer, discountOf, normalizeCode, redeem, validateDiscount } from "./discounts.ts";
 import { loadOrder } from "./orders.ts";
 import { publish } from "./outbox.ts";
 import { type CheckoutResult, type Placement, startPayment, writeOrder } from "./placement.ts";
-import { computeTotals, pricingConfig } from "./pricing.ts";
+import { discountCustomer, redeem } from "./promotions.ts";
+import { priceOrder } from "./quote.ts";
 import { admitCheckoutUnits, forgetCheckoutUnits, outOfStock, releaseStock, reservationTtlMs, reserveStock } from "./stock.ts";
 
 /** One checkout, as any surface (the API route, the storefront's form) asks for it. */
@@ -26,6 +26,10 @@ export interface PlaceOrderRequest {
 	email: string;
 	shippingAddress: ShippingAddress;
 	discountCode?: string | undefined;
+	/** The referral code the shopper arrived with (`?ref=`); unknown or inactive codes attribute nothing. */
+	affiliateCode?: string | undefined;
+	/** The shipping method picked (`GET /v1/carts/{id}/shipping-methods`); the first standard one when unset. */
+	shippingMethod?: string | undefined;
 	/** The request's key, scope and fingerprint (see `checkoutScope`, `requestHashOf`). */
 	idempotency: IdempotentRequest;
 }
@@ -247,9 +251,17 @@ async function checkout(
 	if (!stock.cart) throw cartNotFound();
 	const cartLines = stock.held?.lines ?? stock.cart.lines;
 	if (cartLines.length === 0) throw new DomainError("cart_empty", { detail: "Add items to the cart before checking out." });
-
-	const { priced, currency, totals, code } = await reprice(context, request, cartLines);
 	const customer = discountCustomer(request.caller.userId, request.email);
+
+	const { priced, market, currency, totals, code, method, promotions } = await priceOrder(context.env, context.database.primary, {
+		market: stock.cart.market,
+		lines: cartLines,
+		country: request.shippingAddress.country,
+		region: request.shippingAddress.region ?? null,
+		shippingMethod: request.shippingMethod,
+		discountCode: request.discountCode,
+		customer,
+	});
 	const lines: Line[] = cartLines.map((line) => ({ sku: line.sku, quantity: line.quantity }));
 	const orderId = stock.orderId ?? newId("ord");
 	let expiresAt: number;
@@ -261,6 +273,8 @@ async function checkout(
 		expiresAt = reserved.expiresAt;
 	}
 
+	// Attribution never refuses a sale: an unknown or inactive code places the order without an affiliate.
+	const affiliateId = await attributedAffiliate(db, request.affiliateCode);
 	const orderToken = request.caller.userId ? undefined : randomToken();
 	const ttlSeconds = Math.ceil(reservationTtlMs(env) / 1000);
 	const placement: Placement = {
@@ -275,26 +289,36 @@ async function checkout(
 			taxMinor: totals.tax,
 			totalMinor: totals.total,
 			discountCode: code,
+			promotions,
+			marketId: market.id,
+			taxMode: totals.mode,
+			taxBreakdown: totals.breakdown,
+			shippingMethod: { id: method.id, kind: method.kind, name: method.name },
 			shippingAddress: { ...request.shippingAddress, country: request.shippingAddress.country.toUpperCase() },
 			cartId: request.cartId,
 			accessTokenHash: orderToken ? await hashToken(orderToken) : null,
 			reservationExpiresAt: new Date(expiresAt),
+			affiliateId,
 		},
-		lines: priced.map(({ line, row }) => ({
-			orderId,
-			sku: line.sku,
-			productId: row.productId,
-			variantId: row.variantId,
-			title: row.variantTitle ? `${row.productTitle} — ${row.variantTitle}` : row.productTitle,
-			unitPriceMinor: row.priceMinor,
-			quantity: line.quantity,
-			lineTotalMinor: row.priceMinor * line.quantity,
-			discountMinor: 0,
-			taxMinor: 0,
-			taxRateBp: 0,
-			refundedQuantity: 0,
-			returnQuantity: 0,
-		})),
+		lines: priced.map(({ line, row, price }, i) => {
+			const taxed = totals.lines[i];
+			if (!taxed) throw new Error(`no totals for line ${line.sku}`);
+			return {
+				orderId,
+				sku: line.sku,
+				productId: row.productId,
+				variantId: row.variantId,
+				title: row.variantTitle ? `${row.productTitle} — ${row.variantTitle}` : row.productTitle,
+				unitPriceMinor: price,
+				quantity: line.quantity,
+				lineTotalMinor: price * line.quantity,
+				discountMinor: taxed.discount,
+				taxMinor: taxed.tax,
+				taxRateBp: taxed.rateBp,
+				refundedQuantity: 0,
+				returnQuantity: 0,
+			};
+		}),
 		payment: {
 			id: newId("pay"),
 			orderId,
@@ -309,7 +333,7 @@ async function checkout(
 			type: "place",
 			toStatus: "pending_payment",
 			actor: request.caller.userId ?? "guest",
-			data: { tax_rate_bp: totals.taxRate, lines: lines.length },
+			data: { market: market.id, tax_mode: totals.mode, shipping_method: method.id, lines: lines.length },
 		},
 		outbox: [
 			{
@@ -322,56 +346,18 @@ async function checkout(
 		],
 		recovery: { claim, value: { order_id: orderId, ...(orderToken ? { order_token: orderToken } : {}) } },
 	};
-	// Without a discount code the placement is one statement, atomic on its own: no transaction is
-	// held open across round trips. A code's use is taken in the same transaction, right after it (the use
-	// names the order): refused, it rolls the order back with it.
-	const [loaded, outboxIds] = code
-		? await db.transaction(async (tx) => {
-				const written = await writeOrder(tx, placement);
-				await redeem(tx, code, orderId, customer);
-				return written;
-			})
-		: await writeOrder(db, placement);
+	// Without a promotion the placement is one statement, atomic on its own: no transaction is held
+	// open across round trips. Each promotion's use is taken in the same transaction, right after it
+	// (the use names the order): refused, it rolls the order back with it.
+	const [loaded, outboxIds] =
+		promotions.length > 0
+			? await db.transaction(async (tx) => {
+					const written = await writeOrder(tx, placement);
+					for (const promotion of promotions) await redeem(tx, promotion, orderId, customer);
+					return written;
+				})
+			: await writeOrder(db, placement);
 	progress({ placed: orderId });
 	context.ctx.waitUntil(publish(env, db, outboxIds).catch(() => {}));
 	return startPayment(env, database, loaded, orderToken, claim);
-}
-
-/**
- * Prices the lines from the Postgres primary (never the cart, KV, a replica
- * or the client), checks the discount code, and computes shipping and tax.
- */
-async function reprice(context: PlaceOrderContext, request: PlaceOrderRequest, cartLines: readonly CartLine[]) {
-	const db = context.database.primary;
-	const rows = await skuRows(
-		db,
-		cartLines.map((line) => line.sku),
-	);
-	const priced = cartLines.flatMap((line) => {
-		const row = rows.get(line.sku);
-		return row && isSellable(row) ? [{ line, row }] : [];
-	});
-	if (priced.length < cartLines.length) {
-		const sold = new Set(priced.map(({ line }) => line.sku));
-		throw new DomainError("items_unavailable", {
-			detail: "Remove the items that are no longer sold, then check out again.",
-			extensions: { skus: cartLines.filter((line) => !sold.has(line.sku)).map((line) => line.sku) },
-		});
-	}
-	const currencies = [...new Set(priced.map(({ row }) => row.currency))];
-	const [currency] = currencies;
-	if (currency === undefined || currencies.length !== 1) {
-		throw new DomainError("mixed_currency", {
-			detail: "Every item of one order must be priced in the same currency.",
-			extensions: { currencies },
-		});
-	}
-	const subtotal = priced.reduce((sum, { line, row }) => sum + row.priceMinor * line.quantity, 0);
-	const code = request.discountCode ? normalizeCode(request.discountCode) : null;
-	const customer = discountCustomer(request.caller.userId, request.email);
-	const discount = code ? await validateDiscount(db, code, currency, subtotal, customer) : null;
-	const country = request.shippingAddress.country.toUpperCase();
-	const totals = computeTotals(pricingConfig(context.env), currency, country, subtotal, discount ? discountOf(discount) : null);
-	if (!totals) throw new DomainError("currency_not_supported", { detail: `Orders in ${currency} cannot be shipped.` });
-	return { priced, currency, totals, code };
 }

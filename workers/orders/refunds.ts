@@ -1,11 +1,13 @@
 import { and, eq, sql } from "drizzle-orm";
+import { reverseCommission } from "../affiliates/commissions.ts";
 import type { Db } from "../db/client.ts";
 import { orderLines, payments, refunds } from "../db/schema.ts";
 import { DomainError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 import { inventoryItem } from "../inventory/reservations.ts";
 import { PaymentProviderError } from "../payments/provider.ts";
-import { applyTransition, type LoadedOrder, loadOrder } from "./orders.ts";
+import { recordOrderAudit } from "./audit.ts";
+import { applyTransition, type LoadedOrder, loadOrder, type OrderLineRow } from "./orders.ts";
 import { enqueue, publish } from "./outbox.ts";
 import { paymentsFor, providerFailed } from "./payments.ts";
 import { transition } from "./state.ts";
@@ -23,8 +25,26 @@ function refused(detail: string, extensions: Record<string, unknown> = {}): Doma
 }
 
 /**
- * The amount a request refunds: as given, or the lines at the unit prices
- * they were sold at. Lines must be the order's, each asked for once.
+ * What the shopper paid for the first `units` of a line: its amount after
+ * discounts, plus its tax when the order added tax on top, spread over its
+ * units and rounded half up, cumulatively, so refunding a line unit by unit
+ * gives back exactly what refunding it at once does, and all of it in the end.
+ */
+export function paidForUnits(
+	line: Pick<OrderLineRow, "lineTotalMinor" | "discountMinor" | "taxMinor" | "quantity">,
+	taxMode: "inclusive" | "exclusive",
+	units: number,
+): number {
+	const paid = BigInt(line.lineTotalMinor - line.discountMinor + (taxMode === "exclusive" ? line.taxMinor : 0));
+	const quantity = BigInt(line.quantity);
+	return Number((2n * paid * BigInt(units) + quantity) / (2n * quantity));
+}
+
+/**
+ * The amount a request refunds: as given, or the lines as they were paid
+ * (`paidForUnits`: discounts taken off, tax added where it was on top),
+ * counting from the units already refunded. Lines must be the order's, each
+ * asked for once.
  */
 function amountOf(loaded: LoadedOrder, request: PartialRefundRequest): number {
 	const bySku = new Map(loaded.lines.map((line) => [line.sku, line]));
@@ -35,7 +55,9 @@ function amountOf(loaded: LoadedOrder, request: PartialRefundRequest): number {
 		if (!ordered || seen.has(line.sku))
 			throw refused(`The order has no line ${line.sku} to refund, or it is named twice.`, { sku: line.sku });
 		seen.add(line.sku);
-		fromLines += ordered.unitPriceMinor * line.quantity;
+		const from = Math.min(ordered.refundedQuantity, ordered.quantity);
+		const to = Math.min(from + line.quantity, ordered.quantity);
+		fromLines += paidForUnits(ordered, loaded.order.taxMode, to) - paidForUnits(ordered, loaded.order.taxMode, from);
 	}
 	const amount = request.amount ?? fromLines;
 	if (!Number.isSafeInteger(amount) || amount <= 0) throw refused("Name an amount or the lines to refund.");
@@ -54,7 +76,14 @@ function amountOf(loaded: LoadedOrder, request: PartialRefundRequest): number {
  * SKU's InventoryItem (keyed by the refund, so a retry adds them once); the
  * shopper gets the refund e-mail with the amount.
  */
-export async function refundPart(env: Env, db: Db, orderId: string, request: PartialRefundRequest, actorId: string): Promise<LoadedOrder> {
+export async function refundPart(
+	env: Env,
+	db: Db,
+	orderId: string,
+	request: PartialRefundRequest,
+	actorId: string,
+	requestId?: string,
+): Promise<LoadedOrder> {
 	const loaded = await loadOrder(db, orderId);
 	if (!loaded) throw new DomainError("not_found", { detail: "No such order." });
 	const { order, payment } = loaded;
@@ -118,6 +147,8 @@ export async function refundPart(env: Env, db: Db, orderId: string, request: Par
 					.where(and(eq(orderLines.orderId, orderId), eq(orderLines.sku, line.sku)));
 			}
 			await tx.update(refunds).set({ status: "failed" }).where(eq(refunds.id, refundId));
+			// Another refund may have reversed commission for this amount while it was held: given back, it is recounted.
+			await reverseCommission(tx, orderId);
 		});
 		if (err instanceof PaymentProviderError) throw providerFailed(err);
 		throw err;
@@ -131,10 +162,32 @@ export async function refundPart(env: Env, db: Db, orderId: string, request: Par
 		if (whole) {
 			await tx.update(payments).set({ status: "refunded", providerRefundId, updatedAt: sql`now()` }).where(eq(payments.orderId, orderId));
 		}
+		// After the payment's row: a failed refund's give-back holds that row and then waits for the commission's.
+		await reverseCommission(tx, orderId);
 		const action = whole ? "refund" : "refund_part";
 		if (transition(current.order.status, action).ok) {
 			await applyTransition(tx, current.order, action, actorId, {
 				data: { refund_id: refundId, amount, lines, restock: request.restock, reason: request.reason ?? null },
+			});
+		}
+		// Audited with the refund's success, not its reservation: a refund the provider refused leaves no entry.
+		const after = await loadOrder(tx, orderId);
+		if (after) {
+			await recordOrderAudit(tx, {
+				actorId,
+				requestId,
+				action,
+				before: loaded,
+				after,
+				details: {
+					refund: {
+						id: refundId,
+						amount: { amount, currency: order.currency },
+						lines,
+						restock: request.restock,
+						reason: request.reason ?? null,
+					},
+				},
 			});
 		}
 		const restock = request.restock

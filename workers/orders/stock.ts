@@ -1,6 +1,6 @@
 import { type CartCaller, type CartLine, maxHeldUnitsPerClient } from "../../durable-objects/cart.ts";
 import { clientHolds, type HoldAdmission } from "../../durable-objects/client-holds.ts";
-import { cartFailure, cartNotFound, cartStub } from "../carts/carts.ts";
+import { cartFailure, cartStub } from "../carts/carts.ts";
 import { DomainError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 import { type Line, releaseAll, reserveAll, type ShortLine } from "../inventory/reservations.ts";

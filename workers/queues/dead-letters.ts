@@ -1,4 +1,5 @@
 import { and, count, desc, eq, isNotNull, isNull, lt, sql } from "drizzle-orm";
+import { type AuditActor, recordAudit } from "../catalog/audit.ts";
 import { type Db, isDatabaseUnavailable } from "../db/client.ts";
 import { deadLetters } from "../db/schema.ts";
 import { DomainError, notFound } from "../domain/errors.ts";
@@ -148,11 +149,12 @@ export async function countWaitingDeadLetters(db: Db): Promise<number> {
 }
 
 /**
- * Marks the letter replayed and re-queues its body in one transaction: if the
- * queue refuses, the mark is rolled back and the admin can try again. 409 when
- * it was already replayed, 404 when there is no such letter.
+ * Marks the letter replayed, audits it and re-queues its body in one
+ * transaction: if the queue refuses, the mark and the entry are rolled back
+ * and the admin can try again. 409 when it was already replayed, 404 when
+ * there is no such letter.
  */
-export async function replayDeadLetter(env: Env, db: Db, id: number): Promise<DeadLetterView> {
+export async function replayDeadLetter(env: Env, db: Db, id: number, actor: AuditActor): Promise<DeadLetterView> {
 	const row = await db.transaction(async (tx) => {
 		const [claimed] = await tx
 			.update(deadLetters)
@@ -167,6 +169,17 @@ export async function replayDeadLetter(env: Env, db: Db, id: number): Promise<De
 		}
 		const queue = claimed.queue === "orders" ? env.ORDERS_QUEUE : claimed.queue === "notifications" ? env.NOTIFICATIONS_QUEUE : undefined;
 		if (!queue) throw new DomainError("unknown_queue", { detail: `No producer for queue ${claimed.queue}.` });
+		// The letter without its body: the body is in the letter itself, and a log of changes needs only which letter went back.
+		const letter = { queue: claimed.queue, message_id: claimed.messageId, attempts: claimed.attempts };
+		await recordAudit(tx, {
+			actorId: actor.userId,
+			action: "dead_letter.replay",
+			entityType: "dead_letter",
+			entityId: String(claimed.id),
+			before: { ...letter, replayed_at: null },
+			after: { ...letter, replayed_at: claimed.replayedAt?.toISOString() ?? null },
+			requestId: actor.requestId,
+		});
 		try {
 			await queue.send(claimed.body, { contentType: "json" });
 		} catch (cause) {

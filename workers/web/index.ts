@@ -14,6 +14,8 @@ import { htmlNotFound, pageErrorHandler } from "./pages/errors.tsx";
 import { homePage } from "./pages/home.tsx";
 import { accountOrderLink, orderPage, pay, payPage } from "./pages/orders.tsx";
 import { forgotPassword, forgotPasswordPage, resetPassword, resetPasswordPage, verifyEmail, verifyEmailPage } from "./pages/recovery.tsx";
+import { cancelReturnAction, requestReturnAction } from "./pages/returns.tsx";
+import { referralAttribution } from "./referral.ts";
 import { loadViewer, sameOriginPosts } from "./session.ts";
 
 /**
@@ -27,6 +29,8 @@ const CATALOG_PAGE = /^\/(?:$|search$|c\/[^/]+$|p\/[^/]+$)/;
  * headers and problem+json, and never touch the page session.
  */
 const API_PATH = /^\/(?:v1(?:\/|$)|docs$|openapi\.json$)/;
+/** The admin console, which takes no referrals. */
+const ADMIN_PATH = /^\/admin(?:\/|$)/;
 
 /**
  * The storefront and the admin console: server-rendered pages served by the
@@ -46,6 +50,8 @@ web.use("*", async (c, next) => {
 });
 web.use("*", htmlNotFound({ skip: (path) => API_PATH.test(path) }));
 web.use("*", sameOriginPosts({ skip: (path) => API_PATH.test(path) }));
+// Referral links (`?ref=CODE`) on any page but the console's; see referral.ts.
+web.use("*", referralAttribution({ skip: (path) => API_PATH.test(path) || ADMIN_PATH.test(path) }));
 web.use("*", loadViewer({ skip: (path) => API_PATH.test(path) || CATALOG_PAGE.test(path) }));
 
 /**
@@ -78,6 +84,8 @@ web.post("/checkout", limitForm("checkouts"), submitCheckout);
 web.get("/orders/:id/pay", payPage);
 web.post("/orders/:id/pay", limitForm("checkouts"), pay);
 web.get("/orders/:id", orderPage);
+web.post("/orders/:id/returns", limitForm("checkouts"), requestReturnAction);
+web.post("/orders/:id/returns/:returnId/cancel", limitForm("checkouts"), cancelReturnAction);
 
 web.get("/signin", signinPage);
 web.post("/signin", signin);

@@ -2,9 +2,12 @@ import type { Child, FC } from "hono/jsx";
 import type { CategoryNode } from "../catalog/queries.ts";
 import { formatMoney } from "../domain/money.ts";
 import { assets } from "./assets.ts";
+import type { MarketPicker } from "./market.ts";
 
 export interface LayoutProps {
 	title: string;
+	/** The market prices are shown in, and the others to pick from (pages that show prices). */
+	market?: MarketPicker | undefined;
 	/**
 	 * The signed-in viewer, on personal pages only (cart, checkout, account).
 	 * Catalog pages pass nothing personal, so one cached copy serves everyone.
@@ -60,6 +63,7 @@ export const Layout: FC<LayoutProps> = ({
 	description,
 	refresh,
 	scripts = [],
+	market,
 	children,
 }) => (
 	<html lang="en">
@@ -115,6 +119,21 @@ export const Layout: FC<LayoutProps> = ({
 							) : null}
 						</a>
 					</nav>
+					{market ? (
+						<form class="market-picker" method="get" aria-label="Shipping to">
+							<label for="market-picker">Ship to</label>
+							<select id="market-picker" name="market" data-autosubmit>
+								{market.all.map((m) => (
+									<option value={m.id} selected={m.id === market.market.id}>
+										{m.name} ({m.currency})
+									</option>
+								))}
+							</select>
+							<button type="submit" class="secondary">
+								Change
+							</button>
+						</form>
+					) : null}
 				</div>
 				{categories.length > 0 ? (
 					<nav class="category-bar" aria-label="Categories">

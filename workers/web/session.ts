@@ -11,6 +11,7 @@ import { ensureUserCart, mergeGuestCart } from "../carts/user-cart.ts";
 import { users } from "../db/schema.ts";
 import { DomainError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
+import { marketPicker, pageMarket } from "./market.ts";
 
 /**
  * Browser sessions for the storefront and the admin console: the same access
@@ -270,7 +271,8 @@ export async function cartForChange(c: Context<AppEnv>): Promise<{ id: string; c
 	const id = newId("cart");
 	const token = randomToken();
 	const tokenHash = await hashToken(token);
-	const created = await cartStub(c.env, id).create(id, { kind: "guest", tokenHash });
+	// The cart shops in the market the shopper browses in, so the prices they saw are the prices it shows.
+	const created = await cartStub(c.env, id).create(id, { kind: "guest", tokenHash }, (await pageMarket(c)).id);
 	if (!created.ok) throw new Error(`cart ${id} could not be created: ${created.reason}`);
 	setCartCookie(c, { id, token });
 	return { id, caller: { tokenHash } };
@@ -294,4 +296,16 @@ export async function adoptGuestCart(c: Context<AppEnv>, userId: string): Promis
 	const current = await userCartId(c, userId);
 	if (current) setCartCookie(c, { id: current });
 	else clearCartCookie(c);
+}
+
+/**
+ * A cart follows the market the shopper picked in the header (the cookie):
+ * shown on the cart or checkout page in another market, it is moved there
+ * first, so the page prices it as the catalog did.
+ */
+export async function followPickedMarket(c: Context<AppEnv>, cart: PageCart): Promise<PageCart> {
+	const { market, chosen } = await marketPicker(c);
+	if (!chosen || cart.state.market === market.id) return cart;
+	const moved = await cartStub(c.env, cart.id).setMarket(cart.caller, market.id);
+	return moved.ok ? { ...cart, state: moved.cart } : cart;
 }

@@ -15,4 +15,10 @@ export const listDeadLettersHandler: RouteHandler<typeof listDeadLetters, AppEnv
 };
 
 export const replayDeadLetterHandler: RouteHandler<typeof replayDeadLetter, AppEnv> = async (c) =>
-	c.json(await replayService(c.env, c.get("database").primary, c.req.valid("param").id), 202);
+	c.json(
+		await replayService(c.env, c.get("database").primary, c.req.valid("param").id, {
+			userId: c.get("auth").userId,
+			requestId: c.get("requestId"),
+		}),
+		202,
+	);

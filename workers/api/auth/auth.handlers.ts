@@ -7,7 +7,7 @@ import { resetPasswordWithToken, sendPasswordResetLater, verifyEmailWithToken } 
 import { revokeSessionOf, rotateSession, startSession } from "../../auth/sessions.ts";
 import { publicUser } from "../../auth/users.ts";
 import { ensureUserCart, mergeGuestCart } from "../../carts/user-cart.ts";
-import { priceCart } from "../../carts/view.ts";
+import { viewCart } from "../../carts/view.ts";
 import { DomainError } from "../../domain/errors.ts";
 import { accountContext } from "../lib/request.ts";
 import type { AppEnv } from "../types.ts";
@@ -47,7 +47,7 @@ async function mergeAtLogin(c: Context<AppEnv>, userId: string, guestId: string,
 	const targetId = await ensureUserCart(c.env, database.primary, userId);
 	const merged = await mergeGuestCart(c.env, targetId, userId, guestId, guestToken);
 	if (!merged.ok) return null;
-	const view = await priceCart(database.read, merged.cart);
+	const view = await viewCart(c.env, c.executionCtx, database.read, database.read, merged.cart);
 	return { ...view, merge: { capped: merged.cart.capped, dropped: merged.cart.dropped } };
 }
 

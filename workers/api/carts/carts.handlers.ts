@@ -6,13 +6,27 @@ import { hashToken, randomToken } from "../../auth/secrets.ts";
 import { unauthorized } from "../../auth/tokens.ts";
 import { cartFailure, cartNotFound, cartStub } from "../../carts/carts.ts";
 import { mergeGuestCart, rememberUserCart } from "../../carts/user-cart.ts";
-import { priceCart } from "../../carts/view.ts";
-import { assertSellable, cachedSkus } from "../../catalog/skus.ts";
+import { cartMarket, priceCart, viewCart } from "../../carts/view.ts";
+import { cachedMarkets, marketView } from "../../catalog/markets.ts";
+import { assertSellable, cachedSkus, marketsSelling } from "../../catalog/skus.ts";
 import { newId } from "../../domain/ids.ts";
 import { clientOf } from "../../limits/client.ts";
+import { shippingOptions } from "../../orders/shipping.ts";
 import { holdCartStock, releaseCartStock } from "../../orders/stock.ts";
+import { marketOf } from "../lib/market.ts";
 import type { AppEnv } from "../types.ts";
-import type { addItem, createCart, getCart, holdCart, mergeCart, releaseHold, removeItem, setItemQuantity } from "./carts.routes.ts";
+import type {
+	addItem,
+	createCart,
+	getCart,
+	holdCart,
+	listShippingMethods,
+	mergeCart,
+	releaseHold,
+	removeItem,
+	setCartMarket,
+	setItemQuantity,
+} from "./carts.routes.ts";
 
 function caller(c: Context<AppEnv>): Promise<CartCaller> {
 	return callerOf(c.env, c.req.header("authorization"), c.req.header("x-cart-token"));
@@ -31,17 +45,28 @@ export const createCartHandler: RouteHandler<typeof createCart, AppEnv> = async 
 	const id = newId("cart");
 	const token = userId ? undefined : randomToken();
 	const owner = userId ? { kind: "user" as const, userId } : { kind: "guest" as const, tokenHash: await hashToken(token as string) };
-	const cart = unwrap(await cartStub(c.env, id).create(id, owner));
+	const market = await marketOf(c, c.req.valid("query"));
+	const cart = unwrap(await cartStub(c.env, id).create(id, owner, market.id));
 	if (userId) await rememberUserCart(c.get("database").primary, userId, id);
-	const view = await priceCart(c.get("database").read, cart);
+	const view = await priceCart(c.get("database").read, cart, market);
 	return c.json({ ...view, ...(token ? { token } : {}) }, 201, { ...noStore, location: `/v1/carts/${id}` });
 };
 
 export const getCartHandler: RouteHandler<typeof getCart, AppEnv> = async (c) => {
 	const { id } = c.req.valid("param");
 	const cart = unwrap(await cartStub(c.env, id).snapshot(await caller(c)));
-	return c.json(await priceCart(cachedSkus(c.env, c.executionCtx, c.get("database").read), cart), 200, noStore);
+	return c.json(await view(c, cart), 200, noStore);
 };
+
+/** The cart priced in its market, SKUs and markets through the catalog cache. */
+function view(c: Context<AppEnv>, cart: Parameters<typeof viewCart>[4], skus = cachedSkus(c.env, c.executionCtx, c.get("database").read)) {
+	return viewCart(c.env, c.executionCtx, c.get("database").read, skus, cart);
+}
+
+/** The markets a SKU is sold in, for the cart to check its own against in the same step as the change. */
+async function sellingMarkets(c: Context<AppEnv>, skus: ReturnType<typeof cachedSkus>, sku: string) {
+	return marketsSelling(skus, await cachedMarkets(c.env, c.executionCtx, c.get("database").read), sku);
+}
 
 export const addItemHandler: RouteHandler<typeof addItem, AppEnv> = async (c) => {
 	const { id } = c.req.valid("param");
@@ -50,8 +75,8 @@ export const addItemHandler: RouteHandler<typeof addItem, AppEnv> = async (c) =>
 	const skus = cachedSkus(c.env, c.executionCtx, c.get("database").read);
 	// The catalog is checked here, before the object: a Durable Object makes no network calls mid-change.
 	await assertSellable(skus, sku);
-	const cart = unwrap(await cartStub(c.env, id).addLine(who, sku, quantity), sku, c);
-	return c.json(await priceCart(skus, cart), 200, noStore);
+	const cart = unwrap(await cartStub(c.env, id).addLine(who, sku, quantity, await sellingMarkets(c, skus, sku)), sku, c);
+	return c.json(await view(c, cart, skus), 200, noStore);
 };
 
 export const setItemQuantityHandler: RouteHandler<typeof setItemQuantity, AppEnv> = async (c) => {
@@ -61,14 +86,15 @@ export const setItemQuantityHandler: RouteHandler<typeof setItemQuantity, AppEnv
 	const skus = cachedSkus(c.env, c.executionCtx, c.get("database").read);
 	// Lowering or removing a line whose product went off sale stays possible; raising it does not.
 	if (quantity > 0) await assertSellable(skus, sku);
-	const cart = unwrap(await cartStub(c.env, id).setQuantity(who, sku, quantity), sku, c);
-	return c.json(await priceCart(skus, cart), 200, noStore);
+	const soldIn = quantity > 0 ? await sellingMarkets(c, skus, sku) : undefined;
+	const cart = unwrap(await cartStub(c.env, id).setQuantity(who, sku, quantity, soldIn), sku, c);
+	return c.json(await view(c, cart, skus), 200, noStore);
 };
 
 export const removeItemHandler: RouteHandler<typeof removeItem, AppEnv> = async (c) => {
 	const { id, sku } = c.req.valid("param");
 	const cart = unwrap(await cartStub(c.env, id).removeLine(await caller(c), sku), sku);
-	return c.json(await priceCart(cachedSkus(c.env, c.executionCtx, c.get("database").read), cart), 200, noStore);
+	return c.json(await view(c, cart), 200, noStore);
 };
 
 /**
@@ -84,8 +110,48 @@ export const mergeCartHandler: RouteHandler<typeof mergeCart, AppEnv> = async (c
 	if (!userId) throw unauthorized("Sign in to merge a guest cart: Authorization: Bearer <token>.");
 	if (!(await cartStub(c.env, id).authorize({ userId }))) throw cartNotFound();
 	const merged = unwrap(await mergeGuestCart(c.env, id, userId, guestId, guestToken));
-	const view = await priceCart(cachedSkus(c.env, c.executionCtx, c.get("database").read), merged);
-	return c.json({ ...view, merge: { capped: merged.capped, dropped: merged.dropped } }, 200, noStore);
+	return c.json({ ...(await view(c, merged)), merge: { capped: merged.capped, dropped: merged.dropped } }, 200, noStore);
+};
+
+/** Moves the cart to another market: its lines are priced there from now on. */
+export const setCartMarketHandler: RouteHandler<typeof setCartMarket, AppEnv> = async (c) => {
+	const { id } = c.req.valid("param");
+	const { market: marketId } = c.req.valid("json");
+	const market = await marketOf(c, { market: marketId });
+	const cart = unwrap(await cartStub(c.env, id).setMarket(await caller(c), market.id));
+	return c.json(await view(c, cart), 200, noStore);
+};
+
+/**
+ * The shipping methods offered for the cart's contents to a country (and
+ * region) of its market, each with its price for this parcel: what checkout
+ * would charge for it now, before any discount code.
+ */
+export const listShippingMethodsHandler: RouteHandler<typeof listShippingMethods, AppEnv> = async (c) => {
+	const { id } = c.req.valid("param");
+	const { country } = c.req.valid("query");
+	const database = c.get("database");
+	const cart = unwrap(await cartStub(c.env, id).snapshot(await caller(c)));
+	const markets = await cachedMarkets(c.env, c.executionCtx, database.read);
+	const market = cartMarket(markets, cart);
+	const skus = cachedSkus(c.env, c.executionCtx, database.read);
+	const options = await shippingOptions(database.read, market, country, cart.lines, skus);
+	return c.json(
+		{
+			market: marketView(market),
+			country: country.toUpperCase(),
+			methods: options.map((option) => ({
+				id: option.id,
+				kind: option.kind,
+				name: option.name,
+				zone: option.zone,
+				price: { amount: option.price, currency: market.currency },
+				free_from: option.freeFromMinor === null ? null : { amount: option.freeFromMinor, currency: market.currency },
+			})),
+		},
+		200,
+		noStore,
+	);
 };
 
 export const holdCartHandler: RouteHandler<typeof holdCart, AppEnv> = async (c) => {

@@ -4,16 +4,31 @@ import {
 	createCartHandler,
 	getCartHandler,
 	holdCartHandler,
+	listShippingMethodsHandler,
 	mergeCartHandler,
 	releaseHoldHandler,
 	removeItemHandler,
+	setCartMarketHandler,
 	setItemQuantityHandler,
 } from "./carts.handlers.ts";
-import { addItem, createCart, getCart, holdCart, mergeCart, releaseHold, removeItem, setItemQuantity } from "./carts.routes.ts";
+import {
+	addItem,
+	createCart,
+	getCart,
+	holdCart,
+	listShippingMethods,
+	mergeCart,
+	releaseHold,
+	removeItem,
+	setCartMarket,
+	setItemQuantity,
+} from "./carts.routes.ts";
 
 export const cartsRouter = createRouter()
 	.openapi(createCart, createCartHandler)
 	.openapi(getCart, getCartHandler)
+	.openapi(setCartMarket, setCartMarketHandler)
+	.openapi(listShippingMethods, listShippingMethodsHandler)
 	.openapi(addItem, addItemHandler)
 	.openapi(setItemQuantity, setItemQuantityHandler)
 	.openapi(removeItem, removeItemHandler)

@@ -1,4 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
+import { MarketQuery } from "../lib/market.ts";
 import { authProblems, bearerAuth, bodyProblems, databaseProblems, jsonBody, jsonResponse, problem } from "../lib/openapi.ts";
 import { CartIdParam } from "../lib/params.ts";
 import {
@@ -10,7 +11,10 @@ import {
 	CreatedCartSchema,
 	MergeBody,
 	MergedCartSchema,
+	SetMarketBody,
 	SetQuantityBody,
+	ShippingMethodsQuery,
+	ShippingMethodsSchema,
 } from "./carts.schemas.ts";
 
 const tags = ["Carts"];
@@ -18,7 +22,9 @@ const tags = ["Carts"];
 const security = [{}, ...bearerAuth];
 const notFound = { 404: problem("No such cart, or not yours") };
 const lineRefusals = {
-	422: problem("`unknown_sku`, `quantity_limit` (MAX_UNITS_PER_SKU units of a SKU) or `line_limit` (50 lines)"),
+	422: problem(
+		"`unknown_sku`, `not_sold_in_market` (no price in the cart's market), `quantity_limit` (MAX_UNITS_PER_SKU units of a SKU) or `line_limit` (50 lines)",
+	),
 };
 
 export const createCart = createRoute({
@@ -29,8 +35,16 @@ export const createCart = createRoute({
 	security,
 	summary: "Start a cart: a user cart with a bearer token, else a guest cart whose token is returned once",
 	description:
-		"With a bearer token the cart belongs to the signed-in user and becomes their current cart (GET /v1/me/cart). Without one it is a guest cart: the answer carries its `token` once, to be sent as X-Cart-Token on every later call.",
-	responses: { 201: jsonResponse(CreatedCartSchema, "The new, empty cart"), ...databaseProblems, ...authProblems },
+		"With a bearer token the cart belongs to the signed-in user and becomes their current cart (GET /v1/me/cart). Without one it is a guest cart: the answer carries its `token` once, to be sent as X-Cart-Token on every later call. " +
+		"The cart shops in one market: `?market=`, else the market of `?country=`, else that of the request's country, else the default market. Its lines are priced in that market's currency, and checkout ships only to its countries.",
+	request: { query: MarketQuery },
+	responses: {
+		201: jsonResponse(CreatedCartSchema, "The new, empty cart"),
+		...databaseProblems,
+		400: problem("Malformed `market` or `country`"),
+		...authProblems,
+		422: problem("`unknown_market`"),
+	},
 });
 
 export const getCart = createRoute({
@@ -172,5 +186,46 @@ export const releaseHold = createRoute({
 		400: problem("Malformed cart id or X-Cart-Token"),
 		...authProblems,
 		...notFound,
+	},
+});
+
+export const setCartMarket = createRoute({
+	method: "patch",
+	path: "/carts/{id}",
+	operationId: "setCartMarket",
+	tags,
+	security,
+	summary: "Move the cart to another market",
+	description:
+		"The cart's lines stay and are priced in the new market from now on; a line not sold there shows `available: false`. A stock hold is given back, like any change of the cart.",
+	request: { params: CartIdParam, headers: CartTokenHeader, body: jsonBody(SetMarketBody) },
+	responses: {
+		200: jsonResponse(CartSchema, "The cart in its new market"),
+		...databaseProblems,
+		...bodyProblems,
+		...authProblems,
+		...notFound,
+		422: problem("`unknown_market`"),
+		429: problem("Too many writes to this cart (Retry-After)"),
+	},
+});
+
+export const listShippingMethods = createRoute({
+	method: "get",
+	path: "/carts/{id}/shipping-methods",
+	operationId: "listCartShippingMethods",
+	tags,
+	security,
+	summary: "The shipping methods offered for this cart to a country, with their prices",
+	description:
+		"Every active method of the cart's market whose zone lists the country and whose rate prices this parcel (by weight or subtotal), cheapest rules first by the merchant's order. Pass one's `id` as `shipping_method` at checkout; without it checkout picks the first standard method.",
+	request: { params: CartIdParam, headers: CartTokenHeader, query: ShippingMethodsQuery },
+	responses: {
+		200: jsonResponse(ShippingMethodsSchema, "The methods offered"),
+		...databaseProblems,
+		400: problem("Malformed cart id, X-Cart-Token or country"),
+		...authProblems,
+		...notFound,
+		422: problem("`country_not_in_market`: the cart's market does not ship there (the market that does is named)"),
 	},
 });

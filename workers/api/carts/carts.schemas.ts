@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { MAX_LINE_QUANTITY, MAX_LINES } from "../../../durable-objects/cart.ts";
+import { CountryCode, MarketId, MarketSchema } from "../lib/market.ts";
 import { count, currencyCode, integer, minorUnits, text, timestamp } from "../lib/openapi.ts";
 import { CartId, CartIdParam, ProductId, Sku, SkuParam, Token } from "../lib/params.ts";
 
@@ -31,15 +32,24 @@ const CartLineSchema = z.object({
 	quantity: integer(0, MAX_LINE_QUANTITY),
 	unit_price: Money.nullable(),
 	line_total: Money.nullable(),
-	available: z.boolean().openapi({ description: "False when the SKU is no longer on sale; such lines count toward no subtotal" }),
+	available: z.boolean().openapi({
+		description: "False when the SKU is no longer on sale, or not sold in the cart's market; such lines count toward no subtotal",
+	}),
 });
 
 export const CartSchema = z
 	.object({
 		id: CartId,
 		owner: z.enum(["guest", "user"]),
+		market: MarketSchema,
 		lines: z.array(CartLineSchema).max(MAX_LINES),
 		subtotal: Money,
+		promotions: z
+			.array(z.object({ id: text(40), name: text(200), saving: Money }))
+			.max(50)
+			.openapi({ description: "Automatic promotions that apply now and what each saves; discount codes are applied at checkout" }),
+		discount: Money.openapi({ description: "What those promotions take off the items" }),
+		free_shipping: z.boolean().openapi({ description: "A promotion makes shipping free" }),
 		item_count: count(),
 		expires_at: timestamp().openapi({ description: "When the cart is dropped unless changed before" }),
 	})
@@ -69,3 +79,31 @@ export const CartHoldSchema = z
 		expires_at: timestamp().openapi({ description: "When the units go back on sale unless the cart is checked out before" }),
 	})
 	.openapi("CartHold");
+
+export const SetMarketBody = z
+	.object({ market: MarketId.openapi({ description: "The market to shop in (GET /v1/markets)" }) })
+	.strict()
+	.openapi("CartSetMarketRequest");
+
+export const ShippingMethodsQuery = z.object({
+	country: CountryCode.openapi({ description: "The destination: a country of the cart's market" }),
+});
+
+export const ShippingMethodsSchema = z
+	.object({
+		market: MarketSchema,
+		country: CountryCode,
+		methods: z
+			.array(
+				z.object({
+					id: text(50).openapi({ example: "shm_eustandard" }),
+					kind: z.enum(["standard", "express", "pickup"]),
+					name: text(200),
+					zone: text(200),
+					price: Money.openapi({ description: "For the cart as it is now, before discount codes; tax included when the market says so" }),
+					free_from: Money.nullable().openapi({ description: "The discounted subtotal from which this method is free" }),
+				}),
+			)
+			.max(100),
+	})
+	.openapi("ShippingMethods");

@@ -1,10 +1,13 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { type CachedBody, matchesEtag } from "../../catalog/cache.ts";
+import { cachedMarkets, marketView } from "../../catalog/markets.ts";
 import { cachedCategories, cachedProduct, cachedProductList } from "../../catalog/reads.ts";
 import { notFound } from "../../domain/errors.ts";
+import { sha256Hex } from "../../domain/hash.ts";
+import { marketOf } from "../lib/market.ts";
 import type { AppEnv } from "../types.ts";
-import type { getProduct as getProductRoute, listCategories, listProducts } from "./catalog.routes.ts";
+import type { getProduct as getProductRoute, listCategories, listMarkets, listProducts } from "./catalog.routes.ts";
 
 /**
  * Catalog answers carry `in_stock`, which follows the InventoryItem objects
@@ -22,13 +25,15 @@ function respondCached(c: Context<AppEnv>, entry: CachedBody & { source: string 
 }
 
 export const listProductsHandler: RouteHandler<typeof listProducts, AppEnv> = async (c) => {
-	const entry = await cachedProductList(c.env.CATALOG, c.executionCtx, c.get("database"), c.req.valid("query"));
+	const { market, country, ...params } = c.req.valid("query");
+	const entry = await cachedProductList(c.env.CATALOG, c.executionCtx, c.get("database"), params, await marketOf(c, { market, country }));
 	return respondCached(c, entry, LIST_CACHE_CONTROL) as never;
 };
 
 export const getProductHandler: RouteHandler<typeof getProductRoute, AppEnv> = async (c) => {
 	const { idOrSlug } = c.req.valid("param");
-	const entry = await cachedProduct(c.env.CATALOG, c.executionCtx, c.get("database"), idOrSlug);
+	const market = await marketOf(c, c.req.valid("query"));
+	const entry = await cachedProduct(c.env.CATALOG, c.executionCtx, c.get("database"), idOrSlug, market);
 	if (!entry) throw notFound("No active product with this id or slug.");
 	return respondCached(c, entry, PRODUCT_CACHE_CONTROL) as never;
 };
@@ -36,4 +41,11 @@ export const getProductHandler: RouteHandler<typeof getProductRoute, AppEnv> = a
 export const listCategoriesHandler: RouteHandler<typeof listCategories, AppEnv> = async (c) => {
 	const entry = await cachedCategories(c.env.CATALOG, c.executionCtx, c.get("database"));
 	return respondCached(c, entry, PRODUCT_CACHE_CONTROL) as never;
+};
+
+export const listMarketsHandler: RouteHandler<typeof listMarkets, AppEnv> = async (c) => {
+	const markets = await cachedMarkets(c.env, c.executionCtx, c.get("database").read);
+	const fallback = markets.find((market) => market.isDefault) ?? markets[0];
+	const body = JSON.stringify({ data: markets.map(marketView), default: fallback?.id ?? null });
+	return respondCached(c, { body, etag: `"${(await sha256Hex(body)).slice(0, 32)}"`, source: "memory" }, PRODUCT_CACHE_CONTROL) as never;
 };

@@ -1,8 +1,9 @@
 import { createRouter } from "../app.ts";
-import { getProductHandler, listCategoriesHandler, listProductsHandler } from "./catalog.handlers.ts";
-import { getProduct, listCategories, listProducts } from "./catalog.routes.ts";
+import { getProductHandler, listCategoriesHandler, listMarketsHandler, listProductsHandler } from "./catalog.handlers.ts";
+import { getProduct, listCategories, listMarkets, listProducts } from "./catalog.routes.ts";
 
 export const catalog = createRouter()
 	.openapi(listProducts, listProductsHandler)
 	.openapi(getProduct, getProductHandler)
-	.openapi(listCategories, listCategoriesHandler);
+	.openapi(listCategories, listCategoriesHandler)
+	.openapi(listMarkets, listMarketsHandler);

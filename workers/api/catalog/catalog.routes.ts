@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { MarketQuery, MarketSchema } from "../lib/market.ts";
 import { databaseProblems, jsonResponse, problem, publicAccess } from "../lib/openapi.ts";
 import { CategorySchema, IdOrSlugParam, ProductListQuery, ProductPageSchema, ProductSchema } from "./catalog.schemas.ts";
 
@@ -13,13 +14,15 @@ export const listProducts = createRoute({
 	security: publicAccess,
 	summary: "Search and browse active products (cursor pagination, cacheable)",
 	description:
-		"Filters combine: full-text `q`, a category with its sub-categories, a price range and stock. Pages follow `next_cursor`; a cursor only continues the query that made it.",
+		"Filters combine: full-text `q`, a category with its sub-categories, a price range and stock. Pages follow `next_cursor`; a cursor only continues the query that made it. " +
+		"Prices, price filters and price sorting are in the market's currency (`?market=`, else `?country=`, else the request's country, else the default market); products with no variant sold in the market are left out.",
 	request: { query: ProductListQuery },
 	responses: {
 		200: jsonResponse(ProductPageSchema, "A page of products; ETag and Cache-Control set"),
 		...notModified,
 		...databaseProblems,
 		400: problem("Invalid query or cursor"),
+		422: problem("`unknown_market`"),
 	},
 });
 
@@ -30,13 +33,17 @@ export const getProduct = createRoute({
 	tags,
 	security: publicAccess,
 	summary: "An active product with its variants, prices and media",
-	description: "Found by its id or its slug. Drafts and archived products answer 404, as unknown ones do.",
-	request: { params: IdOrSlugParam },
+	description:
+		"Found by its id or its slug. Drafts and archived products answer 404, as unknown ones do, and so does a product none of whose variants is sold in the market. " +
+		"Prices are the market's: `?market=`, else the market of `?country=`, else that of the request's country, else the default; tax is included where the market says so (GET /v1/markets).",
+	request: { params: IdOrSlugParam, query: MarketQuery.strict() },
 	responses: {
 		200: jsonResponse(ProductSchema, "The product; ETag and Cache-Control set"),
 		...notModified,
 		...databaseProblems,
+		400: problem("Malformed `market` or `country`"),
 		404: problem("No active product with this id or slug"),
+		422: problem("`unknown_market`"),
 	},
 });
 
@@ -50,6 +57,25 @@ export const listCategories = createRoute({
 	description: "Top-level categories with their sub-categories nested under `children`, in display order.",
 	responses: {
 		200: jsonResponse(z.object({ data: z.array(CategorySchema).max(1000) }), "Categories"),
+		...notModified,
+		...databaseProblems,
+	},
+});
+
+export const listMarkets = createRoute({
+	method: "get",
+	path: "/markets",
+	operationId: "listMarkets",
+	tags,
+	security: publicAccess,
+	summary: "The markets the shop sells in",
+	description:
+		"Each market's countries, currency and whether its prices include tax. Catalog reads and carts take one with `?market=` (or `?country=`); `default` names the market used otherwise.",
+	responses: {
+		200: jsonResponse(
+			z.object({ data: z.array(MarketSchema).max(100), default: MarketSchema.shape.id }).openapi("MarketList"),
+			"Markets, the default first",
+		),
 		...notModified,
 		...databaseProblems,
 	},

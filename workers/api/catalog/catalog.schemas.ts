@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { MAX_LIVE_VARIANTS, MAX_PRICE_MINOR } from "../../catalog/admin.schemas.ts";
 import { MAX_ALT_LENGTH } from "../../media/upload.ts";
+import { MarketQuery } from "../lib/market.ts";
 import { currencyCode, minorUnits, text, timestamp } from "../lib/openapi.ts";
 import { Cursor, catalogIdPattern, ProductId, pageLimit, prefixedId, Sku } from "../lib/params.ts";
 import { ImageType, MediaKey } from "../media/media.routes.ts";
@@ -42,8 +43,8 @@ export const ProductListQuery = z
 			.max(120)
 			.optional()
 			.openapi({ description: "Category slug; includes its sub-categories" }),
-		min_price: priceFilter.optional().openapi({ description: "Minor units; some variant costs at least this" }),
-		max_price: priceFilter.optional().openapi({ description: "Minor units; some variant costs at most this" }),
+		min_price: priceFilter.optional().openapi({ description: "Minor units of the market's currency; some variant costs at least this" }),
+		max_price: priceFilter.optional().openapi({ description: "Minor units of the market's currency; some variant costs at most this" }),
 		in_stock: z.enum(["true", "false"]).optional(),
 		sort: z
 			.enum(["relevance", "newest", "price_asc", "price_desc"])
@@ -51,6 +52,7 @@ export const ProductListQuery = z
 			.openapi({ description: "Default: relevance with q, newest without" }),
 		limit: pageLimit(MAX_PAGE_SIZE, 20),
 		cursor: Cursor.optional(),
+		...MarketQuery.shape,
 	})
 	.strict()
 	.refine((q) => q.min_price === undefined || q.max_price === undefined || q.min_price <= q.max_price, {

@@ -38,6 +38,13 @@ export const adjustInventoryHandler: RouteHandler<typeof adjustInventory, AppEnv
 	const { sku } = c.req.valid("param");
 	const { delta, reason } = c.req.valid("json");
 	const key = c.req.valid("header")["idempotency-key"];
-	const level = await adjustStock(c.env, c.get("database").read, { sku, delta, reason, key, actorId: c.get("auth").userId });
+	const level = await adjustStock(c.env, c.get("database").primary, {
+		sku,
+		delta,
+		reason,
+		key,
+		actorId: c.get("auth").userId,
+		requestId: c.get("requestId"),
+	});
 	return c.json(level, 200);
 };

@@ -3,7 +3,7 @@ import { and, asc, desc, eq, ne, sql } from "drizzle-orm";
 import { publicUser } from "../../auth/users.ts";
 import { cartNotFound, cartStub } from "../../carts/carts.ts";
 import { currentUserCart } from "../../carts/user-cart.ts";
-import { priceCart } from "../../carts/view.ts";
+import { viewCart } from "../../carts/view.ts";
 import type { Tx } from "../../db/client.ts";
 import { addresses, users } from "../../db/schema.ts";
 import { DomainError, notFound } from "../../domain/errors.ts";
@@ -172,5 +172,5 @@ export const getMyCartHandler: RouteHandler<typeof getMyCart, AppEnv> = async (c
 	if (!cartId) throw cartNotFound();
 	const snapshot = await cartStub(c.env, cartId).snapshot({ userId });
 	if (!snapshot.ok) throw cartNotFound();
-	return c.json(await priceCart(database.read, snapshot.cart), 200, { "cache-control": "no-store" });
+	return c.json(await viewCart(c.env, c.executionCtx, database.read, database.read, snapshot.cart), 200, { "cache-control": "no-store" });
 };

@@ -42,6 +42,7 @@ export interface LimitedRoute {
  */
 export const LIMITED_ROUTES: readonly LimitedRoute[] = [
 	{ method: "post", path: "/v1/carts", policy: "carts", per: ["client", "user"] },
+	{ method: "patch", path: "/v1/carts/{id}", policy: "cart_writes", per: ["cart", "user"] },
 	{ method: "post", path: "/v1/carts/{id}/items", policy: "cart_writes", per: ["cart", "user"] },
 	{ method: "patch", path: "/v1/carts/{id}/items/{sku}", policy: "cart_writes", per: ["cart", "user"] },
 	{ method: "delete", path: "/v1/carts/{id}/items/{sku}", policy: "cart_writes", per: ["cart", "user"] },
@@ -50,8 +51,11 @@ export const LIMITED_ROUTES: readonly LimitedRoute[] = [
 	{ method: "delete", path: "/v1/carts/{id}/hold", policy: "holds", per: ["cart", "user"] },
 	{ method: "post", path: "/v1/checkout", policy: "checkouts", per: ["client", "cart", "user"] },
 	{ method: "post", path: "/v1/orders/{id}/cancel", policy: "checkouts", per: ["client", "user"] },
+	{ method: "post", path: "/v1/orders/{id}/returns", policy: "checkouts", per: ["client", "user"] },
+	{ method: "post", path: "/v1/orders/{id}/returns/{return_id}/cancel", policy: "checkouts", per: ["client", "user"] },
 	{ method: "post", path: "/v1/payments/test/{id}/confirm", policy: "checkouts", per: ["client"] },
 	{ method: "post", path: "/v1/webhooks/payments/{provider}", policy: "webhooks", per: ["client"] },
+	{ method: "post", path: "/v1/carriers/{carrier}/events", policy: "webhooks", per: ["client"] },
 	{ method: "post", path: "/v1/auth/refresh", policy: "refresh", per: ["client"] },
 	{ method: "post", path: "/v1/auth/logout", policy: "refresh", per: ["client"] },
 	{ method: "get", path: "/v1/inventory/{sku}/live", policy: "live", per: ["client"] },

@@ -71,6 +71,8 @@ export const checkoutHandler: RouteHandler<typeof checkoutRoute, AppEnv> = async
 			email: body.email.toLowerCase(),
 			shippingAddress: shippingAddressOf(body.shipping_address),
 			discountCode: body.discount_code,
+			shippingMethod: body.shipping_method,
+			affiliateCode: body.affiliate_code,
 			idempotency: {
 				scope,
 				key,
@@ -171,35 +173,58 @@ export const adminListOrdersHandler: RouteHandler<typeof adminListOrders, AppEnv
 };
 
 export const fulfilOrderHandler: RouteHandler<typeof fulfilOrderRoute, AppEnv> = async (c) => {
-	const order = await fulfilOrder(c.env, c.get("database").primary, c.executionCtx, c.req.valid("param").id, c.get("auth").userId);
+	const order = await fulfilOrder(
+		c.env,
+		c.get("database").primary,
+		c.executionCtx,
+		c.req.valid("param").id,
+		c.get("auth").userId,
+		c.get("requestId"),
+	);
 	return c.json(order, 200, noStore);
 };
 
 export const shipOrderHandler: RouteHandler<typeof shipOrderRoute, AppEnv> = async (c) => {
 	const body = c.req.valid("json");
-	const order = await shipOrder(c.env, c.get("database").primary, c.executionCtx, c.req.valid("param").id, c.get("auth").userId, {
-		trackingNumber: body.tracking_number,
-		carrier: body.carrier,
-	});
+	const order = await shipOrder(
+		c.env,
+		c.get("database").primary,
+		c.executionCtx,
+		c.req.valid("param").id,
+		c.get("auth").userId,
+		{ trackingNumber: body.tracking_number, carrier: body.carrier },
+		c.get("requestId"),
+	);
 	return c.json(order, 200, noStore);
 };
 
 export const deliverOrderHandler: RouteHandler<typeof deliverOrderRoute, AppEnv> = async (c) => {
-	const order = await deliverOrder(c.env, c.get("database").primary, c.executionCtx, c.req.valid("param").id, c.get("auth").userId);
+	const order = await deliverOrder(
+		c.env,
+		c.get("database").primary,
+		c.executionCtx,
+		c.req.valid("param").id,
+		c.get("auth").userId,
+		c.get("requestId"),
+	);
 	return c.json(order, 200, noStore);
 };
 
 export const acceptPaymentHandler: RouteHandler<typeof acceptPaymentRoute, AppEnv> = async (c) => {
-	const order = await acceptPayment(c.env, c.get("database").primary, c.req.valid("param").id, c.get("auth").userId);
+	const order = await acceptPayment(c.env, c.get("database").primary, c.req.valid("param").id, c.get("auth").userId, c.get("requestId"));
 	return c.json(order, 200, noStore);
 };
 
 export const refundOrderHandler: RouteHandler<typeof refundOrderRoute, AppEnv> = async (c) => {
 	const { reason, amount, lines, restock } = c.req.valid("json");
-	const order = await refundOrderAsAdmin(c.env, c.get("database").primary, c.req.valid("param").id, reason, c.get("auth").userId, {
-		amount,
-		lines,
-		restock,
-	});
+	const order = await refundOrderAsAdmin(
+		c.env,
+		c.get("database").primary,
+		c.req.valid("param").id,
+		reason,
+		c.get("auth").userId,
+		{ amount, lines, restock },
+		c.get("requestId"),
+	);
 	return c.json(order, 200, noStore);
 };

@@ -55,7 +55,9 @@ export const checkoutRoute = createRoute({
 		401: problem("Invalid access token"),
 		404: problem("No such cart among yours"),
 		409: problem("`out_of_stock` (with the short `lines`), or the same Idempotency-Key still in flight"),
-		422: problem("Empty cart, items no longer sold, invalid discount code, or Idempotency-Key reused with another body"),
+		422: problem(
+			"Empty cart, items no longer sold (`items_unavailable`) or not sold in the cart's market (`not_sold_in_market`), an address outside the cart's market (`country_not_in_market`), no such shipping method for it (`shipping_unavailable`), invalid discount code, or Idempotency-Key reused with another body",
+		),
 		429: problem(
 			"`hold_limit`: this client already holds as many units as one client may (MAX_HELD_UNITS_PER_CLIENT) until its earliest hold runs out (Retry-After)",
 		),

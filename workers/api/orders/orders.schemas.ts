@@ -16,6 +16,21 @@ export const CheckoutBody = z
 		email: email(),
 		shipping_address: ShippingAddressBody,
 		discount_code: z.string().trim().min(1).max(64).optional(),
+		shipping_method: z
+			.string()
+			.max(44)
+			.regex(/^shm_[0-9a-z]{1,40}$/)
+			.optional()
+			.openapi({
+				description:
+					"One of GET /v1/carts/{id}/shipping-methods for this address; without it, the first standard method offered (422 `shipping_unavailable` when none is)",
+				example: "shm_eustandard",
+			}),
+		affiliate_code: z.string().max(64).optional().openapi({
+			description:
+				"Headless storefronts: the referral code the shopper arrived with (`?ref=CODE`, any letter case). An unknown, inactive or malformed code places the order without an affiliate; it never refuses it.",
+			example: "ANA-BLOG",
+		}),
 	})
 	.strict()
 	.openapi("CheckoutRequest");
@@ -73,13 +88,29 @@ export const OrderSchema = z
 					quantity: integer(1, MAX_LINE_QUANTITY),
 					unit_price: Money,
 					line_total: Money,
+					discount: Money.openapi({ description: "The order's discounts allocated to this line" }),
+					tax: Money.openapi({ description: "This line's tax: inside its discounted amount when `tax_included`, on top of it otherwise" }),
+					tax_rate_bp: integer(0, 10000).openapi({ description: "The rate applied, in basis points (1900 = 19 %)" }),
 				}),
 			)
 			.max(MAX_LINES),
+		market: text(32).nullable().openapi({ description: "The market the order was priced in (null for orders from before markets)" }),
+		tax_included: z.boolean().openapi({
+			description:
+				"True: the lines and shipping include `tax` (VAT), and `total` = subtotal − discount + shipping. False: `total` adds `tax`.",
+		}),
+		tax_breakdown: z
+			.array(z.object({ rate_bp: integer(0, 10000), taxable: Money, tax: Money }))
+			.max(20)
+			.openapi({ description: 'Tax per rate, highest first: what invoices show as "VAT 19 % on €43.95: €7.02"' }),
 		subtotal: Money,
 		discount: Money,
 		discount_code: text(64).nullable(),
 		shipping: Money,
+		shipping_method: z
+			.object({ id: text(50), kind: z.enum(["standard", "express", "pickup"]), name: text(200) })
+			.nullable()
+			.openapi({ description: "The method the shopper picked (null for orders from before shipping methods)" }),
 		tax: Money,
 		total: Money,
 		shipping_address: ShippingAddressSchema,

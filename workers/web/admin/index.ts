@@ -4,10 +4,25 @@ import { statusOf } from "../../api/lib/problem.ts";
 import type { AppEnv } from "../../api/types.ts";
 import { DomainError } from "../../domain/errors.ts";
 import { requireAdminPage } from "./guard.ts";
+import { affiliatePage, affiliatesPage, createAffiliateAction, saveAffiliateAction } from "./pages/affiliates.tsx";
+import { auditLogPage } from "./pages/audit-log.tsx";
+import { categoriesPage, createCategoryAction, deleteCategoryAction, saveCategoryAction } from "./pages/categories.tsx";
+import { customerPage, customersPage } from "./pages/customers.tsx";
 import { dashboardPage } from "./pages/dashboard.tsx";
 import { deadLettersPage, replayAction } from "./pages/dead-letters.tsx";
 import { errorPage } from "./pages/error.tsx";
 import { adjustAction, inventoryPage } from "./pages/inventory.tsx";
+import {
+	bulkPricesAction,
+	createMarketAction,
+	deleteMarketAction,
+	makeDefaultAction,
+	marketPage,
+	marketsPage,
+	removePriceAction,
+	saveMarketAction,
+	savePriceAction,
+} from "./pages/markets.tsx";
 import { notificationPage, notificationsPage } from "./pages/notifications.tsx";
 import { acceptPaymentAction, deliverAction, fulfilAction, orderPage, ordersPage, refundAction, shipAction } from "./pages/orders.tsx";
 import {
@@ -20,6 +35,32 @@ import {
 	saveVariantAction,
 	uploadImageAction,
 } from "./pages/products.tsx";
+import {
+	createPromotionAction,
+	deactivatePromotionAction,
+	deletePromotionAction,
+	promotionPage,
+	promotionsPage,
+	savePromotionAction,
+} from "./pages/promotions.tsx";
+import {
+	approveAction as approveReturnAction,
+	receiveAction as receiveReturnAction,
+	refundAction as refundReturnAction,
+	rejectAction as rejectReturnAction,
+	returnPage,
+	returnsPage,
+} from "./pages/returns.tsx";
+import {
+	createMethodAction,
+	createZoneAction,
+	deleteMethodAction,
+	deleteZoneAction,
+	saveMethodAction,
+	saveZoneAction,
+	shippingPage,
+} from "./pages/shipping.tsx";
+import { createTaxRateAction, deleteTaxRateAction, saveTaxRateAction, taxRatesPage } from "./pages/tax-rates.tsx";
 import { createEndpointAction, deactivateEndpointAction, deliveriesPage, rotateSecretAction, webhooksPage } from "./pages/webhooks.tsx";
 
 /**
@@ -46,6 +87,34 @@ admin.post("/admin/products/:id/variants/:sku/archive", archiveVariantAction(tru
 admin.post("/admin/products/:id/variants/:sku/restore", archiveVariantAction(false));
 admin.post("/admin/products/:id/media", uploadImageAction);
 
+admin.get("/admin/markets", page(marketsPage));
+admin.post("/admin/markets", createMarketAction);
+admin.get("/admin/markets/:id", page(marketPage));
+admin.post("/admin/markets/:id", saveMarketAction);
+admin.post("/admin/markets/:id/default", makeDefaultAction);
+admin.post("/admin/markets/:id/delete", deleteMarketAction);
+admin.post("/admin/markets/:id/prices", bulkPricesAction);
+admin.post("/admin/markets/:id/prices/:sku", savePriceAction);
+admin.post("/admin/markets/:id/prices/:sku/delete", removePriceAction);
+
+admin.get("/admin/tax-rates", page(taxRatesPage));
+admin.post("/admin/tax-rates", createTaxRateAction);
+admin.post("/admin/tax-rates/:country/:class", saveTaxRateAction);
+admin.post("/admin/tax-rates/:country/:class/delete", deleteTaxRateAction);
+
+admin.get("/admin/shipping", page(shippingPage));
+admin.post("/admin/shipping/zones", createZoneAction);
+admin.post("/admin/shipping/zones/:id", saveZoneAction);
+admin.post("/admin/shipping/zones/:id/delete", deleteZoneAction);
+admin.post("/admin/shipping/zones/:id/methods", createMethodAction);
+admin.post("/admin/shipping/methods/:id", saveMethodAction);
+admin.post("/admin/shipping/methods/:id/delete", deleteMethodAction);
+
+admin.get("/admin/categories", page(categoriesPage));
+admin.post("/admin/categories", createCategoryAction);
+admin.post("/admin/categories/:id", saveCategoryAction);
+admin.post("/admin/categories/:id/delete", deleteCategoryAction);
+
 admin.get("/admin/inventory", inventoryPage);
 admin.post("/admin/inventory/:sku/adjust", adjustAction);
 
@@ -56,6 +125,16 @@ admin.post("/admin/orders/:id/deliver", deliverAction);
 admin.post("/admin/orders/:id/ship", shipAction);
 admin.post("/admin/orders/:id/refund", refundAction);
 admin.post("/admin/orders/:id/accept-payment", acceptPaymentAction);
+
+admin.get("/admin/returns", returnsPage);
+admin.get("/admin/returns/:id", returnPage);
+admin.post("/admin/returns/:id/approve", approveReturnAction);
+admin.post("/admin/returns/:id/reject", rejectReturnAction);
+admin.post("/admin/returns/:id/receive", receiveReturnAction);
+admin.post("/admin/returns/:id/refund", refundReturnAction);
+
+admin.get("/admin/customers", customersPage);
+admin.get("/admin/customers/:id", customerPage);
 
 admin.get("/admin/dead-letters", deadLettersPage);
 admin.post("/admin/dead-letters/:id/replay", replayAction);
@@ -68,6 +147,20 @@ admin.post("/admin/webhooks", createEndpointAction);
 admin.post("/admin/webhooks/:id/rotate", rotateSecretAction);
 admin.post("/admin/webhooks/:id/deactivate", deactivateEndpointAction);
 admin.get("/admin/webhooks/:id/deliveries", deliveriesPage);
+
+admin.get("/admin/audit-log", auditLogPage);
+
+admin.get("/admin/affiliates", page(affiliatesPage));
+admin.post("/admin/affiliates", createAffiliateAction);
+admin.get("/admin/affiliates/:id", page(affiliatePage));
+admin.post("/admin/affiliates/:id", saveAffiliateAction);
+
+admin.get("/admin/promotions", page(promotionsPage));
+admin.post("/admin/promotions", createPromotionAction);
+admin.get("/admin/promotions/:id", page(promotionPage));
+admin.post("/admin/promotions/:id", savePromotionAction);
+admin.post("/admin/promotions/:id/deactivate", deactivatePromotionAction);
+admin.post("/admin/promotions/:id/delete", deletePromotionAction);
 
 /**
  * Errors as pages, not problem+json: a missing order or product is a 404

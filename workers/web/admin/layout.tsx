@@ -5,16 +5,41 @@ import { STATUS_TEXT } from "../components/order.tsx";
 import { SHOP_NAME } from "../layout.tsx";
 import type { Messages } from "./messages.ts";
 
-export type AdminSection = "dashboard" | "products" | "inventory" | "orders" | "dead-letters" | "notifications" | "webhooks";
+export type AdminSection =
+	| "dashboard"
+	| "products"
+	| "markets"
+	| "tax-rates"
+	| "shipping"
+	| "categories"
+	| "inventory"
+	| "orders"
+	| "returns"
+	| "customers"
+	| "dead-letters"
+	| "notifications"
+	| "webhooks"
+	| "audit-log"
+	| "affiliates"
+	| "promotions";
 
 const SECTIONS: { key: AdminSection; href: string; label: string }[] = [
 	{ key: "dashboard", href: "/admin", label: "Dashboard" },
 	{ key: "products", href: "/admin/products", label: "Products" },
+	{ key: "markets", href: "/admin/markets", label: "Markets" },
+	{ key: "tax-rates", href: "/admin/tax-rates", label: "Tax rates" },
+	{ key: "shipping", href: "/admin/shipping", label: "Shipping" },
+	{ key: "categories", href: "/admin/categories", label: "Categories" },
 	{ key: "inventory", href: "/admin/inventory", label: "Inventory" },
 	{ key: "orders", href: "/admin/orders", label: "Orders" },
+	{ key: "returns", href: "/admin/returns", label: "Returns" },
+	{ key: "customers", href: "/admin/customers", label: "Customers" },
 	{ key: "dead-letters", href: "/admin/dead-letters", label: "Dead letters" },
 	{ key: "notifications", href: "/admin/notifications", label: "Notifications" },
 	{ key: "webhooks", href: "/admin/webhooks", label: "Webhooks" },
+	{ key: "audit-log", href: "/admin/audit-log", label: "Audit log" },
+	{ key: "affiliates", href: "/admin/affiliates", label: "Affiliates" },
+	{ key: "promotions", href: "/admin/promotions", label: "Promotions" },
 ];
 
 // Operators and shoppers read the same words for a status: the storefront owns them.

@@ -102,17 +102,29 @@ export const OrderTotals: FC<{ order: OrderView }> = ({ order }) => (
 			</div>
 		) : null}
 		<div>
-			<dt>Shipping</dt>
+			<dt>Shipping{order.shipping_method ? ` (${order.shipping_method.name})` : ""}</dt>
 			<dd>{order.shipping.amount === 0 ? "Free" : money(order.shipping.amount, order.shipping.currency)}</dd>
 		</div>
-		<div>
-			<dt>Tax</dt>
-			<dd>{money(order.tax.amount, order.tax.currency)}</dd>
-		</div>
+		{order.tax_included ? null : (
+			<div>
+				<dt>Tax</dt>
+				<dd>{money(order.tax.amount, order.tax.currency)}</dd>
+			</div>
+		)}
 		<div class="grand">
 			<dt>Total</dt>
 			<dd>{money(order.total.amount, order.total.currency)}</dd>
 		</div>
+		{order.tax_included
+			? order.tax_breakdown
+					.filter((entry) => entry.tax.amount > 0)
+					.map((entry) => (
+						<div class="muted">
+							<dt>Includes VAT {entry.rate_bp / 100} %</dt>
+							<dd>{money(entry.tax.amount, entry.tax.currency)}</dd>
+						</div>
+					))
+			: null}
 	</dl>
 );
 

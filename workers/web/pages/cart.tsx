@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { type CartResult, maxUnitsPerSku } from "../../../durable-objects/cart.ts";
 import type { AppEnv } from "../../api/types.ts";
 import { cartFailure, cartStub } from "../../carts/carts.ts";
-import { type CartView, priceCart } from "../../carts/view.ts";
+import { type CartView, viewCart } from "../../carts/view.ts";
 import { assertSellable } from "../../catalog/skus.ts";
 import { DomainError } from "../../domain/errors.ts";
 import { inventoryItem } from "../../inventory/reservations.ts";
@@ -10,7 +10,8 @@ import { Alert } from "../components/alert.tsx";
 import { formText } from "../components/form.tsx";
 import { StockBadge } from "../components/stock.tsx";
 import { Layout, money, PERSONAL_PAGE_CACHE } from "../layout.tsx";
-import { cartForChange, findCart } from "../session.ts";
+import { marketPicker } from "../market.ts";
+import { cartForChange, findCart, followPickedMarket } from "../session.ts";
 import { renderProductPage } from "./catalog.tsx";
 import { catalogCategories, catalogProduct } from "./catalog-data.ts";
 import { notFoundPage } from "./errors.tsx";
@@ -52,8 +53,11 @@ interface CartPageState {
 }
 
 async function renderCart(c: Context<AppEnv>, state: CartPageState = {}, status: 200 | 404 | 409 | 422 = 200): Promise<Response> {
-	const found = await findCart(c);
-	const view: CartView | undefined = found ? await priceCart(c.get("database").read, found.state) : undefined;
+	const current = await findCart(c);
+	const found = current ? await followPickedMarket(c, current) : undefined;
+	const view: CartView | undefined = found
+		? await viewCart(c.env, c.executionCtx, c.get("database").read, c.get("database").read, found.state)
+		: undefined;
 	const [categories, stock] = await Promise.all([
 		catalogCategories(c),
 		view
@@ -68,7 +72,14 @@ async function renderCart(c: Context<AppEnv>, state: CartPageState = {}, status:
 	const short = lines.filter((line) => line.available && (stock.get(line.sku) ?? 0) < line.quantity);
 	c.header("cache-control", PERSONAL_PAGE_CACHE);
 	return c.html(
-		<Layout title="Your cart" viewer={c.get("viewer")} categories={categories} cartCount={view?.item_count ?? 0} current="cart">
+		<Layout
+			title="Your cart"
+			viewer={c.get("viewer")}
+			categories={categories}
+			cartCount={view?.item_count ?? 0}
+			current="cart"
+			market={await marketPicker(c)}
+		>
 			<h1>Your cart</h1>
 			{state.notice ? <Alert kind={state.notice.kind}>{state.notice.text}</Alert> : null}
 			{lines.length === 0 ? (
@@ -166,12 +177,25 @@ async function renderCart(c: Context<AppEnv>, state: CartPageState = {}, status:
 					</div>
 					<div class="card cart-summary">
 						<dl class="totals">
-							<div class="grand">
+							<div>
 								<dt>Subtotal</dt>
 								<dd>{view ? money(view.subtotal.amount, view.subtotal.currency) : ""}</dd>
 							</div>
+							{view?.promotions.map((promotion) => (
+								<div class="saving">
+									<dt>{promotion.name}</dt>
+									<dd>{promotion.saving.amount > 0 ? `−${money(promotion.saving.amount, promotion.saving.currency)}` : "Free shipping"}</dd>
+								</div>
+							))}
+							<div class="grand">
+								<dt>{view && view.discount.amount > 0 ? "After savings" : "Total before shipping"}</dt>
+								<dd>{view ? money(view.subtotal.amount - view.discount.amount, view.subtotal.currency) : ""}</dd>
+							</div>
 						</dl>
-						<p class="hint">Shipping, tax and any discount are calculated at checkout, before you pay.</p>
+						<p class="hint">
+							{view?.market.tax_included ? "Prices include VAT. " : "Sales tax is added at checkout. "}
+							Shipping and discount codes are applied at checkout, before you pay.
+						</p>
 						<div class="row end">
 							<a class="button secondary" href="/search">
 								Continue shopping

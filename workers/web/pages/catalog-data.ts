@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../../api/types.ts";
 import type { CategoryNode, ProductDetail } from "../../catalog/queries.ts";
 import { cachedCategories, cachedProduct, cachedProductList, type ProductListBody, type ProductListParams } from "../../catalog/reads.ts";
+import { pageMarket } from "../market.ts";
 
 /**
  * The catalog as pages read it: through the same cache layers as the API
@@ -14,12 +15,12 @@ export async function catalogCategories(c: Context<AppEnv>): Promise<CategoryNod
 }
 
 export async function catalogProducts(c: Context<AppEnv>, params: ProductListParams): Promise<ProductListBody> {
-	const entry = await cachedProductList(c.env.CATALOG, c.executionCtx, c.get("database"), params);
+	const entry = await cachedProductList(c.env.CATALOG, c.executionCtx, c.get("database"), params, await pageMarket(c));
 	return JSON.parse(entry.body) as ProductListBody;
 }
 
 export async function catalogProduct(c: Context<AppEnv>, slug: string): Promise<ProductDetail | undefined> {
-	const entry = await cachedProduct(c.env.CATALOG, c.executionCtx, c.get("database"), slug);
+	const entry = await cachedProduct(c.env.CATALOG, c.executionCtx, c.get("database"), slug, await pageMarket(c));
 	return entry ? (JSON.parse(entry.body) as ProductDetail) : undefined;
 }
 

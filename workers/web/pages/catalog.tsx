@@ -10,6 +10,7 @@ import { Alert } from "../components/alert.tsx";
 import { ProductGrid } from "../components/product-grid.tsx";
 import { StockBadge } from "../components/stock.tsx";
 import { CATALOG_PAGE_CACHE, Layout, money, PERSONAL_PAGE_CACHE } from "../layout.tsx";
+import { marketPicker } from "../market.ts";
 import { catalogCategories, catalogProduct, catalogProducts, categoryPath, flattenCategories } from "./catalog-data.ts";
 import { notFoundPage } from "./errors.tsx";
 
@@ -195,7 +196,7 @@ export async function searchPage(c: Context<AppEnv>): Promise<Response> {
 	const heading = filters.form.q ? `Results for “${filters.form.q}”` : "All products";
 	c.header("cache-control", CATALOG_PAGE_CACHE);
 	return c.html(
-		<Layout title={heading} categories={categories} query={filters.form.q} current="search">
+		<Layout title={heading} categories={categories} query={filters.form.q} current="search" market={await marketPicker(c)}>
 			<h1>{heading}</h1>
 			<p class="muted">Sorted by {SORT_LABELS[sort].toLowerCase()}.</p>
 			{filters.problems.map((problem) => (
@@ -227,7 +228,7 @@ export async function categoryPage(c: Context<AppEnv>): Promise<Response> {
 	const action = `/c/${slug}`;
 	c.header("cache-control", CATALOG_PAGE_CACHE);
 	return c.html(
-		<Layout title={category.name} categories={categories} current="search">
+		<Layout title={category.name} categories={categories} current="search" market={await marketPicker(c)}>
 			<nav class="breadcrumbs" aria-label="Breadcrumb">
 				<ol>
 					<li>
@@ -294,7 +295,7 @@ export async function renderProductPage(
 	state: ProductPageState = {},
 	status: 200 | 404 | 409 | 422 = 200,
 ): Promise<Response> {
-	const [categories, stock] = await Promise.all([catalogCategories(c), availability(c.env, product)]);
+	const [categories, stock, picker] = await Promise.all([catalogCategories(c), availability(c.env, product), marketPicker(c)]);
 	const path = product.category ? (categoryPath(categories, product.category.slug) ?? []) : [];
 	const sellable = product.variants.filter((variant) => (stock.get(variant.sku) ?? 0) > 0);
 	const selected = state.sku ?? sellable[0]?.sku ?? product.variants[0]?.sku;
@@ -302,7 +303,7 @@ export async function renderProductPage(
 	const currency = product.variants[0]?.price.currency ?? "EUR";
 	const [hero, ...thumbs] = product.media;
 	return c.html(
-		<Layout title={product.title} categories={categories} description={product.description.slice(0, 160)}>
+		<Layout title={product.title} categories={categories} description={product.description.slice(0, 160)} market={picker}>
 			<nav class="breadcrumbs" aria-label="Breadcrumb">
 				<ol>
 					<li>
@@ -339,7 +340,8 @@ export async function renderProductPage(
 						<p class="price lead">
 							{Math.min(...prices) === Math.max(...prices)
 								? money(Math.min(...prices), currency)
-								: `${money(Math.min(...prices), currency)} – ${money(Math.max(...prices), currency)}`}
+								: `${money(Math.min(...prices), currency)} – ${money(Math.max(...prices), currency)}`}{" "}
+							<span class="muted tax-note">{picker.market.taxMode === "inclusive" ? "incl. VAT" : "plus sales tax"}</span>
 						</p>
 					) : null}
 					{state.notice ? (

@@ -5,7 +5,7 @@ import { statusOf } from "../../api/lib/problem.ts";
 import { addressFields } from "../../api/me/me.schemas.ts";
 import type { AppEnv } from "../../api/types.ts";
 import { cartNotFound } from "../../carts/carts.ts";
-import { type CartView, priceCart } from "../../carts/view.ts";
+import { type CartView, viewCart } from "../../carts/view.ts";
 import { addresses, users } from "../../db/schema.ts";
 import { DomainError, isDomainError } from "../../domain/errors.ts";
 import { isIdempotencyKey, requestHashOf } from "../../idempotency/store.ts";
@@ -13,16 +13,29 @@ import type { ShortLine } from "../../inventory/reservations.ts";
 import { clientOf } from "../../limits/client.ts";
 import { shippingAddressOf } from "../../orders/orders.ts";
 import { checkoutScope, type PlaceOrderRequest, placeOrder } from "../../orders/place-order.ts";
-import { computeTotals, pricingConfig } from "../../orders/pricing.ts";
+import { type OrderQuote, priceOrder } from "../../orders/quote.ts";
 import { Alert } from "../components/alert.tsx";
 import { COUNTRIES, DEFAULT_COUNTRY, isCountry } from "../components/countries.ts";
 import { type FieldErrors, formText, TextField } from "../components/form.tsx";
 import { Layout, money, PERSONAL_PAGE_CACHE } from "../layout.tsx";
-import { findCart, type PageCart, rememberOrder } from "../session.ts";
+import { referralCode } from "../referral.ts";
+import { findCart, followPickedMarket, type PageCart, rememberOrder } from "../session.ts";
 import { catalogCategories } from "./catalog-data.ts";
 
 /** The checkout form's fields, named as the API's checkout body names them. */
-const FIELDS = ["email", "name", "line1", "line2", "city", "region", "postal_code", "country", "phone", "discount_code"] as const;
+const FIELDS = [
+	"email",
+	"name",
+	"line1",
+	"line2",
+	"city",
+	"region",
+	"postal_code",
+	"country",
+	"phone",
+	"discount_code",
+	"shipping_method",
+] as const;
 type Field = (typeof FIELDS)[number];
 type Values = Record<Field, string>;
 
@@ -38,6 +51,7 @@ const FIELD_PROBLEMS: Record<Field, string> = {
 	country: "Choose a country from the list.",
 	phone: "Use digits, spaces, brackets and dashes, optionally starting with +.",
 	discount_code: "Discount codes have at most 64 characters.",
+	shipping_method: "Choose one of the shipping methods offered for your country.",
 };
 
 const { is_default: _notForOrders, ...shippingFields } = addressFields;
@@ -46,6 +60,10 @@ const CheckoutForm = z.object({
 	email: z.email().max(254),
 	...shippingFields,
 	discount_code: z.string().trim().min(1).max(64).optional(),
+	shipping_method: z
+		.string()
+		.regex(/^shm_[0-9a-z]{1,40}$/)
+		.optional(),
 });
 
 /** Time a double submit waits for its first copy to finish before answering. */
@@ -93,14 +111,50 @@ async function prefill(c: Context<AppEnv>): Promise<Values> {
 	return values;
 }
 
+/** The cart's view, from the read database through the catalog cache's markets. */
+function cartView(c: Context<AppEnv>, cart: PageCart): Promise<CartView> {
+	const db = c.get("database").read;
+	return viewCart(c.env, c.executionCtx, db, db, cart.state);
+}
+
+/** Refusals of an estimate that the shopper fixes in the form or the cart; placing the order explains them. */
+const UNPRICED_YET = new Set(["shipping_unavailable", "country_not_in_market", "not_sold_in_market", "items_unavailable"]);
+
+/**
+ * What the order would cost shipped to `country` by the chosen method (or
+ * the first standard one), before any discount code: the same pricing as
+ * checkout. Null when it cannot be priced yet (an item not sold, no method
+ * for the country): placing the order says why.
+ */
+async function estimateOf(c: Context<AppEnv>, cart: PageCart, country: string, values: Values): Promise<OrderQuote | null> {
+	try {
+		return await priceOrder(c.env, c.get("database").read, {
+			market: cart.state.market,
+			lines: cart.state.lines,
+			country,
+			region: values.region || null,
+			shippingMethod: values.shipping_method || undefined,
+			customer: "",
+		});
+	} catch (err) {
+		// An order that cannot be placed at all (too large) says so on the page; what the form can fix does not stop it.
+		if (!isDomainError(err) || !UNPRICED_YET.has(err.code)) throw err;
+		if (err.code !== "shipping_unavailable" || !values.shipping_method) return null;
+		// The method chosen is not offered for this country: show the ones that are.
+		return estimateOf(c, cart, country, { ...values, shipping_method: "" });
+	}
+}
+
 async function renderCheckout(c: Context<AppEnv>, cart: PageCart | undefined, state: FormState, status: number = 200): Promise<Response> {
-	const view: CartView | undefined = cart ? await priceCart(c.get("database").read, cart.state) : undefined;
+	const view: CartView | undefined = cart ? await cartView(c, cart) : undefined;
 	const categories = await catalogCategories(c);
 	const values = state.values ?? (await prefill(c));
 	const errors = state.errors ?? {};
-	const country = isCountry(values.country) ? values.country : DEFAULT_COUNTRY;
-	const estimate =
-		view && view.lines.length > 0 ? computeTotals(pricingConfig(c.env), view.subtotal.currency, country, view.subtotal.amount, null) : null;
+	// Only the cart's market's countries can be shipped to; the form offers those.
+	const offered = COUNTRIES.filter(([code]) => view?.market.countries.includes(code) ?? true);
+	const country = offered.some(([code]) => code === values.country) ? values.country : (offered[0]?.[0] ?? DEFAULT_COUNTRY);
+	const estimate = cart && view && view.lines.length > 0 ? await estimateOf(c, cart, country, values) : null;
+	const taxIncluded = view?.market.tax_included ?? true;
 	c.header("cache-control", PERSONAL_PAGE_CACHE);
 	return c.html(
 		<Layout title="Checkout" viewer={c.get("viewer")} categories={categories} cartCount={view?.item_count ?? 0} current="cart">
@@ -182,7 +236,7 @@ async function renderCheckout(c: Context<AppEnv>, cart: PageCart | undefined, st
 									aria-invalid={errors.country ? "true" : undefined}
 									aria-describedby={errors.country ? "field-country-error" : undefined}
 								>
-									{COUNTRIES.map(([code, name]) => (
+									{offered.map(([code, name]) => (
 										<option value={code} selected={code === country}>
 											{name}
 										</option>
@@ -204,6 +258,26 @@ async function renderCheckout(c: Context<AppEnv>, cart: PageCart | undefined, st
 								hint="Optional, for the courier"
 							/>
 						</fieldset>
+						{estimate ? (
+							<fieldset class={errors.shipping_method ? "invalid" : undefined}>
+								<legend>Shipping method</legend>
+								{errors.shipping_method ? <p class="field-error">{errors.shipping_method}</p> : null}
+								{estimate.options.map((option) => (
+									<label class="choice">
+										<input type="radio" name="shipping_method" value={option.id} checked={option.id === estimate.method.id} />
+										<span>
+											{option.name}
+											{option.kind === "pickup" ? <span class="muted"> ({option.zone})</span> : null}
+										</span>
+										<span>{option.price === 0 ? "Free" : money(option.price, estimate.currency)}</span>
+									</label>
+								))}
+								<p class="hint">
+									For {offered.find(([code]) => code === country)?.[1] ?? country}. Changed the country? Place the order and we show the
+									methods for it.
+								</p>
+							</fieldset>
+						) : null}
 						<fieldset>
 							<legend>Discount</legend>
 							<TextField
@@ -241,21 +315,32 @@ async function renderCheckout(c: Context<AppEnv>, cart: PageCart | undefined, st
 							{estimate ? (
 								<>
 									<div>
-										<dt>Shipping</dt>
-										<dd>{estimate.shipping === 0 ? "Free" : money(estimate.shipping, view.subtotal.currency)}</dd>
+										<dt>Shipping ({estimate.method.name})</dt>
+										<dd>{estimate.totals.shipping === 0 ? "Free" : money(estimate.totals.shipping, estimate.currency)}</dd>
 									</div>
-									<div>
-										<dt>Tax (estimated)</dt>
-										<dd>{money(estimate.tax, view.subtotal.currency)}</dd>
-									</div>
+									{taxIncluded ? null : (
+										<div>
+											<dt>Tax</dt>
+											<dd>{money(estimate.totals.tax, estimate.currency)}</dd>
+										</div>
+									)}
 									<div class="grand">
-										<dt>Estimated total</dt>
-										<dd>{money(estimate.total, view.subtotal.currency)}</dd>
+										<dt>Total</dt>
+										<dd>{money(estimate.totals.total, estimate.currency)}</dd>
 									</div>
+									{taxIncluded ? (
+										<div class="muted">
+											<dt>Including VAT</dt>
+											<dd>{money(estimate.totals.tax, estimate.currency)}</dd>
+										</div>
+									) : null}
 								</>
 							) : null}
 						</dl>
-						<p class="hint">Discounts and tax for your country are confirmed on the next step.</p>
+						<p class="hint">
+							{taxIncluded ? "Prices include VAT. " : "Sales tax is added for your state. "}Discount codes are applied when you place the
+							order.
+						</p>
 						<a href="/cart">Edit cart</a>
 					</aside>
 				</div>
@@ -267,7 +352,8 @@ async function renderCheckout(c: Context<AppEnv>, cart: PageCart | undefined, st
 
 /** GET /checkout. */
 export async function checkoutPage(c: Context<AppEnv>): Promise<Response> {
-	return renderCheckout(c, await findCart(c), {});
+	const cart = await findCart(c);
+	return renderCheckout(c, cart ? await followPickedMarket(c, cart) : undefined, {});
 }
 
 function readValues(body: Record<string, string | File | (string | File)[]>): Values {
@@ -292,6 +378,7 @@ function validate(values: Values, cartId: string): { input: CheckoutInput } | { 
 		country: values.country,
 		phone: values.phone || null,
 		discount_code: values.discount_code || undefined,
+		shipping_method: values.shipping_method || undefined,
 	});
 	const errors: FieldErrors = {};
 	if (!parsed.success) {
@@ -309,6 +396,7 @@ function validate(values: Values, cartId: string): { input: CheckoutInput } | { 
 			email: data.email.toLowerCase(),
 			shippingAddress: shippingAddressOf(data),
 			...(data.discount_code ? { discountCode: data.discount_code } : {}),
+			...(data.shipping_method ? { shippingMethod: data.shipping_method } : {}),
 		},
 	};
 }
@@ -333,6 +421,8 @@ async function placeOnce(
 		...input,
 		caller: cart.caller,
 		client: clientOf(c.req.raw),
+		// The referral this browser arrived with; not part of what the form asks, so not of its fingerprint.
+		affiliateCode: referralCode(c),
 		idempotency: { scope, key, route: "POST /checkout", requestHash: await requestHashOf("POST", "/checkout", JSON.stringify(input)) },
 	};
 	const deadline = Date.now() + DUPLICATE_WAIT_MS;
@@ -378,6 +468,17 @@ function explain(err: DomainError, view: CartView | undefined): { alert: NonNull
 			const text = err.detail ?? "This discount code cannot be used.";
 			return { alert: { text }, errors: { discount_code: text } };
 		}
+		case "shipping_unavailable":
+			return { alert: { text: err.detail ?? FIELD_PROBLEMS.shipping_method }, errors: { shipping_method: FIELD_PROBLEMS.shipping_method } };
+		case "country_not_in_market":
+			return { alert: { text: err.detail ?? FIELD_PROBLEMS.country }, errors: { country: FIELD_PROBLEMS.country } };
+		case "not_sold_in_market":
+			return {
+				alert: {
+					text: "Some items in your cart are not sold in your country's shop. Remove them from your cart, then place the order again.",
+					items: ((err.extensions.skus ?? []) as string[]).map(titleOf),
+				},
+			};
 		case "items_unavailable":
 			return {
 				alert: {
@@ -436,7 +537,7 @@ export async function submitCheckout(c: Context<AppEnv>): Promise<Response> {
 		return c.redirect(`/orders/${placed.order_id}/pay`, 303);
 	} catch (err) {
 		if (!(err instanceof DomainError) || err.code === "database_unavailable") throw err;
-		const view = await priceCart(c.get("database").read, cart.state);
+		const view = await cartView(c, cart);
 		const { alert, errors } = explain(err, view);
 		return renderCheckout(c, cart, { values, alert, errors }, statusOf(err));
 	}

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../../api/types.ts";
 import { ProductGrid } from "../components/product-grid.tsx";
 import { CATALOG_PAGE_CACHE, Layout } from "../layout.tsx";
+import { marketPicker } from "../market.ts";
 import { catalogCategories, catalogProducts } from "./catalog-data.ts";
 
 /** Home: the category list and the newest products. */
@@ -9,7 +10,7 @@ export async function homePage(c: Context<AppEnv>): Promise<Response> {
 	const [categories, featured] = await Promise.all([catalogCategories(c), catalogProducts(c, { sort: "newest", limit: 8 })]);
 	c.header("cache-control", CATALOG_PAGE_CACHE);
 	return c.html(
-		<Layout title="Home" categories={categories} current="home" description="Everyday goods, shipped fast.">
+		<Layout title="Home" categories={categories} current="home" description="Everyday goods, shipped fast." market={await marketPicker(c)}>
 			<section class="hero">
 				<h1>Good things, shipped fast</h1>
 				<p>

@@ -8,10 +8,12 @@ import { DomainError } from "../../domain/errors.ts";
 import { type LoadedOrder, loadOrder, type OrderView, viewOf } from "../../orders/orders.ts";
 import { sendTestPaymentEvent } from "../../orders/payment-webhooks.ts";
 import { paymentsFor } from "../../orders/payments.ts";
+import { returnsOfOrder } from "../../returns/returns.ts";
 import { assets } from "../assets.ts";
 import { Alert } from "../components/alert.tsx";
 import { formText } from "../components/form.tsx";
 import { AddressBlock, CANCEL_REASON_TEXT, OrderLines, OrderTotals, StatusBadge, shortOrderId } from "../components/order.tsx";
+import { ReturnsPanel } from "../components/returns.tsx";
 import { STRIPE_JS_URL, STRIPE_PAY_PAGE_CSP } from "../csp.ts";
 import { Layout, money, PERSONAL_PAGE_CACHE } from "../layout.tsx";
 import { clearPaymentSent, findCart, markPaymentSent, paymentSent, readOrderPasses } from "../session.ts";
@@ -24,7 +26,7 @@ const ORDER_ID = /^ord_[0-9abcdefghjkmnpqrstvwxyz]{20}$/;
  * holding the order's token in `ec_orders`. Anything else is "not yours",
  * answered like a missing order.
  */
-async function accessibleOrder(c: Context<AppEnv>, id: string): Promise<LoadedOrder | undefined> {
+export async function accessibleOrder(c: Context<AppEnv>, id: string): Promise<LoadedOrder | undefined> {
 	if (!ORDER_ID.test(id)) return undefined;
 	const loaded = await loadOrder(c.get("database").primary, id);
 	if (!loaded) return undefined;
@@ -36,7 +38,7 @@ async function accessibleOrder(c: Context<AppEnv>, id: string): Promise<LoadedOr
 }
 
 /** Signed out, an order may be the shopper's own: sign in first. Signed in, it is not theirs: 404. */
-function notAccessible(c: Context<AppEnv>, id: string): Response | Promise<Response> {
+export function notAccessible(c: Context<AppEnv>, id: string): Response | Promise<Response> {
 	if (!c.get("viewer") && ORDER_ID.test(id)) return c.redirect(`/signin?next=${encodeURIComponent(`/orders/${id}`)}`, 303);
 	return notFoundPage(c);
 }
@@ -287,6 +289,7 @@ export async function orderPage(c: Context<AppEnv>): Promise<Response> {
 	const attempt = pending ? (sent ? "confirming" : (returned ?? (declined ? "declined" : undefined))) : undefined;
 	const confirming = attempt === "confirming" || attempt === "processing";
 	const note = statusNote(order, attempt);
+	const returns = await returnsOfOrder(c.env, c.get("database").primary, loaded);
 	c.header("cache-control", PERSONAL_PAGE_CACHE);
 	return c.html(
 		<Layout
@@ -329,6 +332,14 @@ export async function orderPage(c: Context<AppEnv>): Promise<Response> {
 					<p class="muted small">Updates go to {order.email}</p>
 				</section>
 			</div>
+			<ReturnsPanel
+				orderId={order.id}
+				returns={returns.data}
+				offer={returns.returnable}
+				notice={c.req.query("return")}
+				error={c.req.query("return_error")}
+				formKey={() => `web-${crypto.randomUUID()}`}
+			/>
 		</Layout>,
 	);
 }

@@ -137,7 +137,7 @@ export async function replayAction(c: Context<AppEnv>): Promise<Response> {
 	const back = backField.startsWith("/admin/dead-letters") ? backField : "/admin/dead-letters";
 	return action(c, back, async () => {
 		if (!Number.isSafeInteger(id) || id <= 0) throw notFound("No dead letter with this id.");
-		await replayDeadLetter(c.env, c.get("database").primary, id);
+		await replayDeadLetter(c.env, c.get("database").primary, id, { userId: c.get("auth").userId, requestId: c.get("requestId") });
 		return "replayed";
 	});
 }

@@ -183,7 +183,13 @@ export async function adjustAction(c: Context<AppEnv>): Promise<Response> {
 		run: async (key, fields) => {
 			const parsed = AdjustBody.safeParse({ delta: Number(fields.get("delta") ?? "") || 0, reason: fields.get("reason") ?? "" });
 			if (!parsed.success) throw new DomainError("validation_failed");
-			await adjustStock(c.env, c.get("database").primary, { sku, ...parsed.data, key, actorId: c.get("auth").userId });
+			await adjustStock(c.env, c.get("database").primary, {
+				sku,
+				...parsed.data,
+				key,
+				actorId: c.get("auth").userId,
+				requestId: c.get("requestId"),
+			});
 			return "adjusted";
 		},
 	});

@@ -286,7 +286,7 @@ export async function fulfilAction(c: Context<AppEnv>): Promise<Response> {
 		route: "/admin/orders/:id/fulfil",
 		back: `/admin/orders/${id}`,
 		run: async () => {
-			await fulfilOrder(c.env, c.get("database").primary, c.executionCtx, id, c.get("auth").userId);
+			await fulfilOrder(c.env, c.get("database").primary, c.executionCtx, id, c.get("auth").userId, c.get("requestId"));
 			return "fulfilled";
 		},
 	});
@@ -304,10 +304,15 @@ export async function shipAction(c: Context<AppEnv>): Promise<Response> {
 				carrier: fields.get("carrier")?.trim() || undefined,
 			});
 			if (!parsed.success) throw new DomainError("validation_failed");
-			await shipOrder(c.env, c.get("database").primary, c.executionCtx, id, c.get("auth").userId, {
-				trackingNumber: parsed.data.tracking_number,
-				carrier: parsed.data.carrier,
-			});
+			await shipOrder(
+				c.env,
+				c.get("database").primary,
+				c.executionCtx,
+				id,
+				c.get("auth").userId,
+				{ trackingNumber: parsed.data.tracking_number, carrier: parsed.data.carrier },
+				c.get("requestId"),
+			);
 			return "shipped";
 		},
 	});
@@ -320,7 +325,7 @@ export async function deliverAction(c: Context<AppEnv>): Promise<Response> {
 		route: "/admin/orders/:id/deliver",
 		back: `/admin/orders/${id}`,
 		run: async () => {
-			await deliverOrder(c.env, c.get("database").primary, c.executionCtx, id, c.get("auth").userId);
+			await deliverOrder(c.env, c.get("database").primary, c.executionCtx, id, c.get("auth").userId, c.get("requestId"));
 			return "delivered";
 		},
 	});
@@ -333,7 +338,7 @@ export async function acceptPaymentAction(c: Context<AppEnv>): Promise<Response>
 		route: "/admin/orders/:id/accept-payment",
 		back: `/admin/orders/${id}`,
 		run: async () => {
-			await acceptPayment(c.env, c.get("database").primary, id, c.get("auth").userId);
+			await acceptPayment(c.env, c.get("database").primary, id, c.get("auth").userId, c.get("requestId"));
 			return "payment_accepted";
 		},
 	});
@@ -347,7 +352,7 @@ export async function refundAction(c: Context<AppEnv>): Promise<Response> {
 		back: `/admin/orders/${id}`,
 		run: async (_key, fields) => {
 			const reason = fields.get("reason")?.trim().slice(0, 200) || undefined;
-			await refundOrderAsAdmin(c.env, c.get("database").primary, id, reason, c.get("auth").userId);
+			await refundOrderAsAdmin(c.env, c.get("database").primary, id, reason, c.get("auth").userId, {}, c.get("requestId"));
 			return "refunded";
 		},
 	});

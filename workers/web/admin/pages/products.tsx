@@ -14,6 +14,7 @@ import {
 } from "../../../catalog/admin.ts";
 import { categoryTree } from "../../../catalog/queries.ts";
 import { DomainError, notFound } from "../../../domain/errors.ts";
+import { TAX_CLASSES } from "../../../markets/admin.schemas.ts";
 import {
 	attachProductImage,
 	checkUploadRequest,
@@ -37,6 +38,7 @@ import {
 	priceInput,
 } from "../forms.tsx";
 import { AdminLayout, listUrl, NextPage, Time } from "../layout.tsx";
+import { parseGrams, TAX_CLASS_TEXT } from "../markets-forms.ts";
 import { type Messages, messagesOf, type NoticeCode } from "../messages.ts";
 
 type ProductStatus = (typeof PRODUCT_STATUSES)[number];
@@ -59,6 +61,8 @@ const LABELS: Record<string, string> = {
 	price_minor: "Price",
 	currency: "Currency",
 	options: "Options",
+	tax_class: "Tax class",
+	weight_grams: "Weight",
 	"variants.title": "Variant title",
 };
 
@@ -333,6 +337,7 @@ interface ProductValues {
 	description: string;
 	status: string;
 	category_id: string;
+	tax_class?: string;
 }
 
 function productIdOf(c: Context<AppEnv>): string {
@@ -362,6 +367,7 @@ export async function productPage(
 		description: product.description,
 		status: product.status,
 		category_id: product.category_id ?? "",
+		tax_class: product.tax_class,
 	};
 	const currency = currencyOf(product);
 	const messages = state.messages ?? messagesOf({ notice: c.req.query("notice"), error: c.req.query("error") });
@@ -415,6 +421,16 @@ export async function productPage(
 								<label for="category">Category</label>
 								<select id="category" name="category_id">
 									<CategoryOptions tree={categories} selected={values.category_id} />
+								</select>
+							</div>
+							<div class="field">
+								<label for="tax-class">Tax class</label>
+								<select id="tax-class" name="tax_class">
+									{TAX_CLASSES.map((value) => (
+										<option value={value} selected={value === (values.tax_class ?? product.tax_class)}>
+											{TAX_CLASS_TEXT[value]}
+										</option>
+									))}
 								</select>
 							</div>
 						</div>
@@ -496,6 +512,10 @@ export async function productPage(
 											placeholder="Colour: Navy, Size: M"
 										/>
 									</div>
+									<div class="field">
+										<label for={`v-${variant.sku}-weight`}>Weight (g)</label>
+										<input id={`v-${variant.sku}-weight`} name="weight" inputmode="numeric" size={6} value={String(variant.weight_grams)} />
+									</div>
 									<button type="submit">
 										Save<span class="visually-hidden"> variant {variant.sku}</span>
 									</button>
@@ -537,6 +557,10 @@ export async function productPage(
 							<div class="field">
 								<label for="add-options">Options</label>
 								<input id="add-options" name="options" placeholder="Colour: Navy, Size: M" />
+							</div>
+							<div class="field">
+								<label for="add-weight">Weight (g)</label>
+								<input id="add-weight" name="weight" inputmode="numeric" placeholder="0" />
 							</div>
 						</div>
 						<input type="hidden" name="currency" value={currency} />
@@ -589,6 +613,7 @@ export async function saveProductAction(c: Context<AppEnv>): Promise<Response> {
 		description: fields.get("description") ?? "",
 		status: fields.get("status") ?? "",
 		category_id: fields.get("category_id") ?? "",
+		tax_class: fields.get("tax_class") ?? undefined,
 	};
 	return edit(
 		c,
@@ -600,6 +625,7 @@ export async function saveProductAction(c: Context<AppEnv>): Promise<Response> {
 				description: values.description,
 				status: values.status,
 				category_id: values.category_id || null,
+				...(values.tax_class ? { tax_class: values.tax_class } : {}),
 			}),
 		"product_saved",
 		values,
@@ -636,12 +662,15 @@ export async function addVariantAction(c: Context<AppEnv>): Promise<Response> {
 			const currency = (field(fields, "currency") ?? currencyOf(product)).toUpperCase();
 			const price = parsePrice(field(fields, "price"), currency);
 			const options = parseOptions(field(fields, "options"));
+			const weight = parseGrams(field(fields, "weight"));
 			const problems = [
 				...(price === undefined ? ["Price: write an amount such as 19.90."] : []),
 				...(options === undefined ? ["Options: write name: value pairs separated by commas, e.g. Colour: Navy, Size: M."] : []),
+				...(weight === null ? ["Weight: write whole grams, e.g. 350."] : []),
 			];
 			if (problems.length > 0) throw invalidForm(problems);
-			return patch({ variants: [{ sku, title: fields.get("title") ?? "", price_minor: price, currency, options }] });
+			const weighed = weight === undefined ? {} : { weight_grams: weight };
+			return patch({ variants: [{ sku, title: fields.get("title") ?? "", price_minor: price, currency, options, ...weighed }] });
 		},
 		"variant_added",
 	);
@@ -661,12 +690,15 @@ export async function saveVariantAction(c: Context<AppEnv>): Promise<Response> {
 		async () => {
 			const price = parsePrice(field(fields, "price"), variant.currency);
 			const options = parseOptions(field(fields, "options"));
+			const weight = parseGrams(field(fields, "weight"));
 			const problems = [
 				...(price === undefined ? [`Price of ${sku}: write an amount such as 19.90.`] : []),
 				...(options === undefined ? [`Options of ${sku}: write name: value pairs separated by commas.`] : []),
+				...(weight === null ? [`Weight of ${sku}: write whole grams, e.g. 350.`] : []),
 			];
 			if (problems.length > 0) throw invalidForm(problems);
-			return patch({ variants: [{ sku, title: fields.get("title") ?? "", price_minor: price, options }] });
+			const weighed = weight === undefined ? {} : { weight_grams: weight };
+			return patch({ variants: [{ sku, title: fields.get("title") ?? "", price_minor: price, options, ...weighed }] });
 		},
 		"variant_saved",
 	);

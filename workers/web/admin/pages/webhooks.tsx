@@ -3,6 +3,7 @@ import { deleteCookie, generateCookie, getCookie } from "hono/cookie";
 import { statusOf } from "../../../api/lib/problem.ts";
 import { CreateEndpointBody } from "../../../api/notifications/notifications.routes.ts";
 import type { AppEnv } from "../../../api/types.ts";
+import type { AuditActor } from "../../../catalog/audit.ts";
 import { DomainError, notFound } from "../../../domain/errors.ts";
 import {
 	createEndpoint,
@@ -21,6 +22,8 @@ import { type Messages, messagesOf } from "../messages.ts";
 
 const ENDPOINT_ID = /^whe_[0-9a-z]{20}$/;
 const PAGE_SIZE = 25;
+
+const actorOf = (c: Context<AppEnv>): AuditActor => ({ userId: c.get("auth").userId, requestId: c.get("requestId") });
 
 /**
  * A new signing secret travels to the page that shows it in a cookie that only
@@ -220,7 +223,7 @@ export async function createEndpointAction(c: Context<AppEnv>): Promise<Response
 					: issuesOf(parsed.error, { url: "URL", event_types: "Events", description: "Description" }),
 			);
 		}
-		const created = await createEndpoint(c.env, c.get("database").primary, parsed.data);
+		const created = await createEndpoint(c.env, c.get("database").primary, parsed.data, actorOf(c));
 		return withSecret(c, seeOther(c, withOutcome("/admin/webhooks", { notice: "endpoint_created" })), created);
 	} catch (err) {
 		if (err instanceof DomainError && statusOf(err) < 500) {
@@ -248,7 +251,7 @@ export async function rotateSecretAction(c: Context<AppEnv>): Promise<Response> 
 	const id = endpointIdOf(c);
 	let rotated: (EndpointView & { secret: string }) | undefined;
 	const response = await action(c, "/admin/webhooks", async () => {
-		rotated = await rotateEndpointSecret(c.get("database").primary, id);
+		rotated = await rotateEndpointSecret(c.get("database").primary, id, actorOf(c));
 		return "secret_rotated";
 	});
 	return rotated ? withSecret(c, response, rotated) : response;
@@ -258,7 +261,7 @@ export async function rotateSecretAction(c: Context<AppEnv>): Promise<Response> 
 export async function deactivateEndpointAction(c: Context<AppEnv>): Promise<Response> {
 	const id = endpointIdOf(c);
 	return action(c, "/admin/webhooks", async () => {
-		await deactivateEndpoint(c.get("database").primary, id);
+		await deactivateEndpoint(c.get("database").primary, id, actorOf(c));
 		return "endpoint_deactivated";
 	});
 }
