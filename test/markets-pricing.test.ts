@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { marketList, resolveMarket } from "../workers/catalog/markets.ts";
 import { variants } from "../workers/db/schema.ts";
 import { convertMinor } from "../workers/domain/money.ts";
 import { allocate, discountLines, taxOn } from "../workers/orders/pricing.ts";
@@ -61,6 +62,19 @@ describe("pricing rules (orders/pricing.ts)", () => {
 });
 
 describe("markets", () => {
+	it("resolves a request's market: ?market=, then ?country=, then the saved choice, then the request's country, then the default", async () => {
+		const list = await withDb((db) => marketList(db.primary));
+		const of = (choice: Parameters<typeof resolveMarket>[1]) => resolveMarket(list, choice).id;
+		expect(of({})).toBe("eu");
+		expect(of({ requestCountry: "GB" })).toBe("uk");
+		expect(of({ saved: "us", requestCountry: "GB" })).toBe("us");
+		expect(of({ country: "gb", saved: "us" })).toBe("uk");
+		expect(of({ market: "us", country: "GB" })).toBe("us");
+		// A country no market sells to, or a saved market since deleted, falls through to the next rule.
+		expect(of({ country: "JP", saved: "gone", requestCountry: "US" })).toBe("us");
+		expect(() => of({ market: "gone" })).toThrow(/no market "gone"/);
+	});
+
 	it("GET /v1/markets lists the seeded markets, the default first, with their currency and tax mode", async () => {
 		const res = await call("/v1/markets");
 		expect(res.status).toBe(200);

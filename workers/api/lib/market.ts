@@ -33,8 +33,14 @@ export const MarketSchema = z
 	})
 	.openapi("Market");
 
-/** The country Cloudflare says the request comes from, if it says. */
+/**
+ * The country Cloudflare says the request comes from, if it says. Not in
+ * development: `wrangler dev` answers every request with a stand-in
+ * `request.cf` (it cannot fetch the real one offline) that always says US,
+ * which would put every local shopper in the US market.
+ */
 export function requestCountry(c: Context<AppEnv>): string | undefined {
+	if (c.env.APP_ENV === "development") return undefined;
 	const country = (c.req.raw.cf as { country?: unknown } | undefined)?.country;
 	return typeof country === "string" && /^[A-Z]{2}$/.test(country) ? country : undefined;
 }

@@ -64,6 +64,11 @@
 			}, 0);
 		}
 	});
+	// The header's "Ship to" picker applies on change; without script its button does.
+	document.addEventListener("change", (event) => {
+		const select = event.target;
+		if (select instanceof HTMLSelectElement && select.hasAttribute("data-autosubmit")) select.form?.requestSubmit();
+	});
 	// Coming back with the browser's back button shows the page as it was left: re-enable.
 	window.addEventListener("pageshow", () => {
 		for (const button of document.querySelectorAll("[data-submit-once][disabled]")) {
