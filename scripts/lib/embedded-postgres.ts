@@ -1,5 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { servePglite } from "./pglite-server.ts";
 
 export interface EmbeddedPostgres {
@@ -23,7 +24,8 @@ export async function startEmbeddedPostgres(options: {
 	const releaseLock = options.dataDir ? await lockDataDir(options.dataDir) : async () => {};
 	let db: PGlite;
 	try {
-		db = await PGlite.create(options.dataDir ?? "memory://");
+		// pg_trgm: the catalog's typo-tolerant search (migration 0020 creates the extension), as on Neon.
+		db = await PGlite.create(options.dataDir ?? "memory://", { extensions: { pg_trgm } });
 	} catch (err) {
 		await releaseLock();
 		throw err;

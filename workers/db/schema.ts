@@ -182,6 +182,8 @@ export const products = pgTable(
 		index("products_category_idx").on(t.categoryId),
 		index("products_status_created_idx").on(t.status, t.createdAt),
 		index("products_search_idx").using("gin", t.search),
+		// Typo-tolerant title search and suggestions (pg_trgm, migration 0020): similarity and ILIKE use it.
+		index("products_title_trgm_idx").using("gin", sql`${t.title} gin_trgm_ops`),
 	],
 );
 
@@ -410,6 +412,15 @@ export const deadLetters = pgTable(
 	(t) => [uniqueIndex("dead_letters_queue_message_key").on(t.queue, t.messageId)],
 );
 
+/** One resized copy of an image: its width, its R2 key (SHA-256 of its bytes), type and size. */
+export interface MediaDerivative {
+	width: number;
+	height: number;
+	key: string;
+	content_type: string;
+	bytes: number;
+}
+
 /**
  * Product images in R2. `key` is content-addressed (SHA-256 of the bytes plus
  * the sniffed extension), so one upload of the same bytes is one object.
@@ -425,6 +436,8 @@ export const media = pgTable(
 		contentType: text("content_type").notNull(),
 		bytes: integer("bytes").notNull(),
 		alt: text("alt").notNull().default(""),
+		/** Resized WebP copies made at upload, each under its own content-addressed key (media/derivatives.ts). */
+		derivatives: jsonb("derivatives").$type<MediaDerivative[]>().notNull().default([]),
 		position: integer("position").notNull().default(0),
 		createdAt: createdAt(),
 	},
