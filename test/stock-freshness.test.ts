@@ -15,15 +15,22 @@ interface Product {
 	variants: { sku: string; in_stock: boolean }[];
 }
 
+/**
+ * These reads carry a cart cookie, so the edge cache (a request with a cart is
+ * never served from it) lets them through to the layers behind it, whose
+ * sources this file checks; test/edge-cache.test.ts covers the edge itself.
+ */
+const BEHIND_THE_EDGE = { cookie: "ec_cart=behind-the-edge" };
+
 async function product(slug: string): Promise<{ body: Product; source: string | null }> {
-	const res = await call(`/v1/products/${slug}`);
+	const res = await call(`/v1/products/${slug}`, { headers: BEHIND_THE_EDGE });
 	if (res.status !== 200) throw new Error(`GET /v1/products/${slug} answered ${res.status}`);
 	return { body: (await res.json()) as Product, source: res.headers.get("x-catalog-cache") };
 }
 
 /** The ids `GET /v1/products?in_stock=true` lists for a search only this product matches. */
 async function listedInStock(word: string): Promise<string[]> {
-	const res = await call(`/v1/products?in_stock=true&q=${encodeURIComponent(word)}`);
+	const res = await call(`/v1/products?in_stock=true&q=${encodeURIComponent(word)}`, { headers: BEHIND_THE_EDGE });
 	if (res.status !== 200) throw new Error(`product list answered ${res.status}`);
 	return ((await res.json()) as { data: { id: string }[] }).data.map((p) => p.id);
 }

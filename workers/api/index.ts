@@ -9,6 +9,7 @@ import { health } from "./health/health.index.ts";
 import { inventoryRouter } from "./inventory/inventory.index.ts";
 import { meRouter } from "./me/me.index.ts";
 import { mediaRouter } from "./media/media.index.ts";
+import { mountEdgeCache } from "./middleware/edge-cache.ts";
 import { mountRateLimits } from "./middleware/rate-limits.ts";
 import { mountOpenApi } from "./openapi.ts";
 import { ordersRouter } from "./orders/orders.index.ts";
@@ -18,6 +19,7 @@ import { wellKnown } from "./well-known.ts";
 /** The whole HTTP surface: every v1 resource router, plus the OpenAPI document and reference. */
 export const app = createApp((root) => {
 	mountRateLimits(root);
+	mountEdgeCache(root);
 	root.route("/v1", health);
 	root.route("/v1", auth);
 	root.route("/v1", meRouter);

@@ -38,7 +38,7 @@ export const SHOP_NAME = "Edge Commerce";
  * show what is in stock: no longer than the few seconds stock takes to reach
  * the catalog.
  */
-export const CATALOG_PAGE_CACHE = "public, max-age=5, stale-while-revalidate=5";
+export const CATALOG_PAGE_CACHE = "public, max-age=5, s-maxage=30, stale-while-revalidate=30";
 /** Cart, checkout, account and admin pages: never stored anywhere. */
 export const PERSONAL_PAGE_CACHE = "private, no-store";
 

@@ -14,7 +14,7 @@ import type { getProduct as getProductRoute, listCategories, listMarkets, listPr
  * within a few seconds; an HTTP cache may not keep them longer than that.
  * Revalidation is cheap (the ETag answers 304 from the Worker's own cache).
  */
-const PRODUCT_CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=5";
+const PRODUCT_CACHE_CONTROL = "public, max-age=5, s-maxage=30, stale-while-revalidate=30";
 const LIST_CACHE_CONTROL = PRODUCT_CACHE_CONTROL;
 
 /** Answers from a cached body: 304 when the client already has it, else the JSON with its ETag. */
