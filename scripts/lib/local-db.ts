@@ -7,9 +7,14 @@ export const dataDir = path.join(projectRoot, ".data");
 export const pgliteDir = path.join(dataDir, "pglite");
 const stackFile = path.join(dataDir, "dev-stack.json");
 
-/** Tells the db:* scripts where a running `npm run dev` serves its database. */
+/**
+ * Tells the db:* scripts where a running `npm run dev` serves its database.
+ * `.data/` is made here: with DATABASE_URL nothing else has made it yet on a
+ * fresh clone. Readable by this user only, since the URL may hold a password.
+ */
 export function announceDevStack(databaseUrl: string): void {
-	writeFileSync(stackFile, JSON.stringify({ pid: process.pid, databaseUrl }));
+	mkdirSync(dataDir, { recursive: true });
+	writeFileSync(stackFile, JSON.stringify({ pid: process.pid, databaseUrl }), { mode: 0o600 });
 }
 
 /** Removes the announcement, if it is this process's own. */
