@@ -1030,3 +1030,74 @@ export const affiliateCommissions = pgTable(
 		check("affiliate_commissions_reversed_range", sql`${t.reversedMinor} BETWEEN 0 AND ${t.commissionMinor}`),
 	],
 );
+
+export const stockRunStatus = pgEnum("stock_run_status", ["running", "succeeded", "failed"]);
+
+/**
+ * One run of the stock reconciliation job (issue 19): each SKU's
+ * InventoryItem against the Postgres ledger, the stock_levels projection and
+ * paid orders. What disagreed is a `stock_drift` row of the run.
+ */
+export const stockReconciliationRuns = pgTable(
+	"stock_reconciliation_runs",
+	{
+		id: bigserial("id", { mode: "number" }).primaryKey(),
+		status: stockRunStatus("status").notNull().default("running"),
+		startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
+		finishedAt: timestamp("finished_at", { withTimezone: true }),
+		skusChecked: integer("skus_checked").notNull().default(0),
+		drifted: integer("drifted").notNull().default(0),
+		repaired: integer("repaired").notNull().default(0),
+		errors: jsonb("errors").$type<{ sku: string | null; message: string }[]>().notNull().default([]),
+	},
+	(t) => [index("stock_reconciliation_runs_started_idx").on(t.startedAt)],
+);
+
+/**
+ * A disagreement one run found for one SKU: what the object, the ledger, the
+ * projection and paid orders said. Resolved by a repair (the projection
+ * rewritten from the object) or by an admin's explicit action.
+ */
+export const stockDrift = pgTable(
+	"stock_drift",
+	{
+		id: bigserial("id", { mode: "number" }).primaryKey(),
+		runId: bigint("run_id", { mode: "number" })
+			.notNull()
+			.references(() => stockReconciliationRuns.id, { onDelete: "cascade" }),
+		sku: text("sku").notNull(),
+		/** Which record disagrees with the object: the ledger's on-hand sum, the projection's available, or paid orders' units. */
+		kind: text("kind").notNull(),
+		observed: jsonb("observed").$type<Record<string, number | null>>().notNull(),
+		resolvedAt: timestamp("resolved_at", { withTimezone: true }),
+		resolution: text("resolution"),
+		resolvedBy: text("resolved_by"),
+		createdAt: createdAt(),
+	},
+	(t) => [index("stock_drift_run_idx").on(t.runId), index("stock_drift_open_idx").on(t.sku).where(sql`${t.resolvedAt} IS NULL`)],
+);
+
+/**
+ * Operational incidents the alerting job opened (issue 19): dead letters
+ * waiting, stock drift, a payment in review, the outbox lagging. One open
+ * incident per (kind, key); admins are e-mailed once when it opens, and it is
+ * resolved when its condition clears.
+ */
+export const alertIncidents = pgTable(
+	"alert_incidents",
+	{
+		id: text("id").primaryKey(),
+		kind: text("kind").notNull(),
+		key: text("key").notNull(),
+		summary: text("summary").notNull(),
+		details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+		openedAt: timestamp("opened_at", { withTimezone: true }).notNull().defaultNow(),
+		lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull().defaultNow(),
+		notifiedAt: timestamp("notified_at", { withTimezone: true }),
+		resolvedAt: timestamp("resolved_at", { withTimezone: true }),
+	},
+	(t) => [
+		uniqueIndex("alert_incidents_open_key").on(t.kind, t.key).where(sql`${t.resolvedAt} IS NULL`),
+		index("alert_incidents_opened_idx").on(t.openedAt),
+	],
+);
