@@ -90,7 +90,10 @@ describe("edge cache", () => {
 		const page = await withDb((db) => db.primary.select({ slug: products.slug }).from(products).where(eq(products.id, productId)));
 		const slug = page[0]?.slug as string;
 		expect((await get(`/p/${slug}`)).cache).toBe("MISS");
-		expect((await get(`/p/${slug}`)).cache).toBe("HIT");
+		const hitPage = await get(`/p/${slug}`);
+		expect(hitPage.cache).toBe("HIT");
+		// The page's prices follow the saved market: downstream caches are still told so.
+		expect(hitPage.res.headers.get("vary")).toContain("Cookie");
 		expect((await get(`/p/${slug}`, { cookie: "ec_cart=cart_x.token" })).cache).toBe("BYPASS");
 		// The market picker sets a cookie: that page is the shopper's.
 		expect((await get(`/p/${slug}?market=uk`)).cache).toBe("BYPASS");

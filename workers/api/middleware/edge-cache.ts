@@ -61,6 +61,7 @@ const MARKET_COOKIE = "market";
 const MARKET_ID = /^[a-z][a-z0-9-]{0,31}$/;
 /** Where a stored entry keeps the Cache-Control its route gave clients. */
 const CLIENT_CACHE_CONTROL = "x-edge-client-cache-control";
+const CLIENT_VARY = "x-edge-client-vary";
 
 function personal(c: Context<AppEnv>): boolean {
 	if (c.req.header("authorization") || c.req.header("x-cart-token")) return true;
@@ -113,6 +114,9 @@ function fromCache(c: Context<AppEnv>, hit: Response): Response {
 	// The entry is stored with its own lifetime; the client gets the route's Cache-Control.
 	headers.set("cache-control", hit.headers.get(CLIENT_CACHE_CONTROL) ?? "public, max-age=5");
 	headers.delete(CLIENT_CACHE_CONTROL);
+	const vary = hit.headers.get(CLIENT_VARY);
+	if (vary) headers.set("vary", vary);
+	headers.delete(CLIENT_VARY);
 	const etag = hit.headers.get("etag");
 	if (etag && matchesEtag(c.req.header("if-none-match"), etag)) {
 		headers.delete("content-length");
@@ -139,6 +143,10 @@ function edgeCache(kind: Kind): MiddlewareHandler<AppEnv> {
 		if (!key || !storable(c.res)) return;
 		const stored = new Response(c.res.clone().body, c.res);
 		stored.headers.set(CLIENT_CACHE_CONTROL, c.res.headers.get("cache-control") ?? "");
+		// The market is in the key: the entry itself varies on nothing, and keeps the Vary clients are told.
+		const vary = c.res.headers.get("vary");
+		if (vary) stored.headers.set(CLIENT_VARY, vary);
+		stored.headers.delete("vary");
 		stored.headers.set("cache-control", `public, max-age=${kind === "media" ? MEDIA_STORED_SECONDS : STORED_SECONDS}`);
 		stored.headers.delete("x-catalog-cache");
 		stored.headers.delete("x-request-id");
