@@ -462,6 +462,17 @@ export const scenarios: Scenario[] = [
 		},
 	},
 	{
+		name: "suggest",
+		description: "search-box suggestions, ten prefixes a shopper types in turn (memory/KV hit after the first of each)",
+		path: "/v1/search/suggest?q=me",
+		expectStatus: 200,
+		prepare: async () => {
+			const prefixes = ["me", "mer", "meri", "lin", "bot", "cha", "sk", "skil", "wool", "merr"];
+			let n = 0;
+			return (request) => ({ ...request, path: `/v1/search/suggest?q=${prefixes[n++ % prefixes.length]}` });
+		},
+	},
+	{
 		name: "login",
 		description: "sign-in: Argon2id verification, session row, ES256 access token",
 		method: "POST",

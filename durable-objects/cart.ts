@@ -4,6 +4,7 @@ import { releaseAll, reserveAll, type ShortLine } from "../workers/inventory/res
 import { type LimitPolicy, policyLimits } from "../workers/limits/rate-limits.ts";
 import { queueNotification } from "../workers/queues/producers.ts";
 import { clientHolds, type HoldAdmission } from "./client-holds.ts";
+import { currentBookmark, type RestoreRefusal, type RestoreTarget, restoreTo } from "./pitr.ts";
 
 /** A cart is dropped after this long without a change. */
 export const CART_TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -752,6 +753,16 @@ export class Cart extends DurableObject<Env> {
 	/** Number of distinct lines in the cart. */
 	lineCount(): number {
 		return this.#lineCount();
+	}
+
+	/** Maintenance: this cart's current storage bookmark, for point-in-time recovery (pitr.ts, ops/restore.ts). */
+	async pitrState(): Promise<{ bookmark: string }> {
+		return { bookmark: await currentBookmark(this.ctx) };
+	}
+
+	/** Maintenance: restores this cart's storage to `target` and restarts it (pitr.ts). */
+	async pitrRestore(target: RestoreTarget): Promise<RestoreRefusal> {
+		return restoreTo(this.ctx, target);
 	}
 
 	#lineCount(): number {

@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { envelope } from "../workers/queues/envelope.ts";
+import { currentBookmark, type RestoreRefusal, type RestoreTarget, restoreTo } from "./pitr.ts";
 
 /** What reserve() answers: the reservation held, or how many units are short. */
 export type ReserveResult =
@@ -9,10 +10,41 @@ export type ReserveResult =
 
 export type CommitResult = { ok: true; quantity: number; alreadyCommitted: boolean } | { ok: false; reason: "not_found" | "expired" };
 
+/** Where an InventoryItem's storage stands, for point-in-time recovery (pitrState). */
+export interface InventoryPitrState {
+	bookmark: string;
+	seq: number;
+	onHand: number;
+	available: number;
+	/** The last restore this object resumed from (pitrResume), if any. */
+	lastRestore: { undoBookmark: string; resumedAt: number; onHandDelta: number } | null;
+}
+
+/** What pitrResume answers: the object's figures after the restore, and the on-hand change it recorded. */
+export interface InventoryResumeResult {
+	onHand: number;
+	available: number;
+	seq: number;
+	onHandDelta: number;
+	replayed: boolean;
+}
+
 export type AdjustResult =
 	| { ok: true; onHand: number; available: number; replayed: boolean }
 	| { ok: false; reason: "below_reserved"; onHand: number; reserved: number }
 	| { ok: false; reason: "key_reused" };
+
+/** What figures() answers: the object's counts and its event sequence, read in one step. */
+export interface StockFigures {
+	sku: string;
+	onHand: number;
+	reserved: number;
+	available: number;
+	/** Units of every committed sale (a restock is an adjustment of on hand, so a sale is never undone). */
+	sold: number;
+	/** Events recorded so far; the ledger and stock_levels name theirs by it. */
+	seq: number;
+}
 
 const DEFAULT_LOW_STOCK_THRESHOLD = 5;
 
@@ -363,6 +395,116 @@ export class InventoryItem extends DurableObject<Env> {
 	/** Units on hand for this SKU. */
 	onHand(): number {
 		return this.#stock().on_hand;
+	}
+
+	/**
+	 * The figures stock reconciliation compares (workers/inventory/reconcile.ts),
+	 * read synchronously in one step and changing nothing: no expiry sweep, no
+	 * send. A hold past its expiry still counts as reserved until its release
+	 * is recorded, exactly as the last event left it.
+	 */
+	figures(): StockFigures {
+		const stock = this.#stock();
+		const sold = this.ctx.storage.sql.exec<{ n: number }>("SELECT coalesce(sum(quantity), 0) AS n FROM sales").one().n;
+		return {
+			sku: stock.sku,
+			onHand: stock.on_hand,
+			reserved: stock.reserved,
+			available: stock.on_hand - stock.reserved,
+			sold,
+			seq: stock.seq,
+		};
+	}
+
+	// Maintenance: point-in-time recovery (durable-objects/pitr.ts), for the admin routes of ops/restore.ts.
+
+	/** A bookmark of the current state, and the figures a restore moves. */
+	async pitrState(): Promise<InventoryPitrState> {
+		const bookmark = await currentBookmark(this.ctx);
+		const stock = this.#stock();
+		// Read only, like the rest of this method: a CREATE TABLE, even of a table that exists, is a write.
+		const hasRestores =
+			this.ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'restores'").toArray().length > 0;
+		const last = hasRestores
+			? this.ctx.storage.sql
+					.exec<{ undo_bookmark: string; resumed_at: number; on_hand_delta: number }>(
+						"SELECT undo_bookmark, resumed_at, on_hand_delta FROM restores ORDER BY resumed_at DESC LIMIT 1",
+					)
+					.toArray()[0]
+			: undefined;
+		return {
+			bookmark,
+			seq: stock.seq,
+			onHand: stock.on_hand,
+			available: stock.on_hand - stock.reserved,
+			lastRestore: last ? { undoBookmark: last.undo_bookmark, resumedAt: last.resumed_at, onHandDelta: last.on_hand_delta } : null,
+		};
+	}
+
+	/**
+	 * Restores this object's storage to `target` and restarts it (pitr.ts), if
+	 * it has recorded no event since the caller read `expectedSeq`: pitrResume
+	 * moves the counter back to that figure, so it must be the last one.
+	 */
+	async pitrRestore(target: RestoreTarget, expectedSeq: number): Promise<RestoreRefusal> {
+		return restoreTo(this.ctx, target, () => {
+			const { seq } = this.#stock();
+			return seq === expectedSeq
+				? undefined
+				: `The object recorded ${seq - expectedSeq} event(s) since it was read; nothing was restored. Try again.`;
+		});
+	}
+
+	/**
+	 * After a restore, once per undo bookmark (a repeat answers the first result):
+	 * moves the event counter back to where it was before the restore, since
+	 * ledger rows are keyed by `inv:<sku>:<seq>` and stock levels follow the
+	 * highest seq, so events of a rewound counter would be dropped as already
+	 * seen; then records what the restore did to on-hand stock as one
+	 * `adjusted` event (reason `point_in_time_restore`), so the ledger and
+	 * stock_levels follow the restored figures.
+	 */
+	async pitrResume(sku: string, before: { undoBookmark: string; seq: number; onHand: number }): Promise<InventoryResumeResult> {
+		this.#bind(sku);
+		const restores = this.#restores();
+		const done = restores.exec<{ result: string }>("SELECT result FROM restores WHERE undo_bookmark = ?", before.undoBookmark).toArray()[0];
+		if (done) return { ...(JSON.parse(done.result) as InventoryResumeResult), replayed: true };
+		const restored = this.#stock();
+		if (restored.seq < before.seq) this.ctx.storage.sql.exec("UPDATE stock SET seq = ? WHERE id = 1", before.seq);
+		const delta = restored.on_hand - before.onHand;
+		this.#record("adjusted", {
+			quantity: delta,
+			reason: "point_in_time_restore",
+			on_hand_delta: delta,
+			undo_bookmark: before.undoBookmark,
+		});
+		const stock = this.#stock();
+		const result: InventoryResumeResult = {
+			onHand: stock.on_hand,
+			available: stock.on_hand - stock.reserved,
+			seq: stock.seq,
+			onHandDelta: delta,
+			replayed: false,
+		};
+		restores.exec(
+			"INSERT INTO restores (undo_bookmark, resumed_at, on_hand_delta, result) VALUES (?, ?, ?, ?)",
+			before.undoBookmark,
+			Date.now(),
+			delta,
+			JSON.stringify(result),
+		);
+		this.#nextExpiry = undefined;
+		await this.#schedule();
+		await this.#flush();
+		return result;
+	}
+
+	/** The restores this object resumed from; made on first use (most objects never need it). */
+	#restores(): SqlStorage {
+		this.ctx.storage.sql.exec(
+			"CREATE TABLE IF NOT EXISTS restores (undo_bookmark TEXT PRIMARY KEY, resumed_at INTEGER NOT NULL, on_hand_delta INTEGER NOT NULL, result TEXT NOT NULL)",
+		);
+		return this.ctx.storage.sql;
 	}
 
 	/** Releases expired reservations and retries unsent events; reschedules itself while any remain. */

@@ -2,15 +2,21 @@
  * `npm run bench`: starts the local stack (embedded Postgres in memory unless
  * DATABASE_URL is set, the WebSocket proxy, `wrangler dev`), drives each
  * scenario with autocannon (no pipelining) and prints throughput and latency
- * next to the bare liveness route measured in the same run. The baseline runs
- * first and last; ratios are against the mean of the two, so drift during the
- * run shows instead of hiding in one number. Two phases are not sustained
- * load: product-cold (cache-miss latency) and flash_sale (1,000 checkouts at
+ * next to the bare liveness route measured in the same run, and next to a
+ * reference Worker that only returns a constant (bench/reference), run by the
+ * same wrangler with the same flags: what the local stack itself allows. Both
+ * baselines run first and last; ratios are against the mean of each pair, so
+ * drift during the run shows instead of hiding in one number. Three phases are not sustained
+ * load: product-cold (cache-miss latency), upload (image uploads with and
+ * without derivatives, bench/upload.ts) and flash_sale (1,000 checkouts at
  * once for 100 units, checked for oversell). Results go to
  * bench/results/latest.json.
  *
  * BENCH_DURATION (seconds per scenario, default 10), BENCH_CONNECTIONS
- * (default 16) and BENCH_ONLY (comma-separated scenario or phase names) tune it.
+ * (default 16) and BENCH_ONLY (comma-separated scenario or phase names; the
+ * two baselines always run) tune it. BENCH_VARS, a JSON object of strings,
+ * overrides our Worker's vars (e.g. `{"REQUEST_LOG":"all"}`), to measure one
+ * setting against another; they are recorded in the results, so never secrets.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -30,6 +36,7 @@ import {
 	setAvailable,
 	skuRoles,
 } from "../bench/scenarios.ts";
+import { measureUploadCost, type UploadCost } from "../bench/upload.ts";
 import { upsertAdmin } from "./lib/admins.ts";
 import { generateKeySet } from "./lib/jwt-keys.ts";
 import { freePort } from "./lib/ports.ts";
@@ -55,6 +62,7 @@ interface Measurement {
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim());
+const overrides = benchVars(process.env.BENCH_VARS);
 const log = (line: string) => console.log(`[bench] ${line}`);
 
 /**
@@ -63,6 +71,24 @@ const log = (line: string) => console.log(`[bench] ${line}`);
  * and stalling the rest while it rebuilds. It has no switch to stop watching,
  * so the bench counts restarts and says which figures one spoiled.
  */
+/** BENCH_VARS: a JSON object whose values are all strings, as `--var` takes them. */
+function benchVars(raw: string | undefined): Record<string, string> {
+	if (!raw) return {};
+	const parsed: unknown = JSON.parse(raw);
+	if (typeof parsed !== "object" || parsed === null || Object.values(parsed).some((v) => typeof v !== "string")) {
+		throw new Error('BENCH_VARS must be a JSON object of strings, e.g. {"REQUEST_LOG":"all"}');
+	}
+	return parsed as Record<string, string>;
+}
+
+/** The yardstick: bench/reference answers every request with a constant, so any path will do. */
+const constant: Scenario = {
+	name: "constant",
+	description: "reference Worker returning a constant (bench/reference)",
+	path: baseline.path,
+	expectStatus: 200,
+};
+
 let workerReloads = 0;
 function countReloads(stream: NodeJS.ReadableStream | null | undefined): void {
 	const marker = "Reloading local server";
@@ -331,6 +357,7 @@ async function flashSale(context: BenchContext, databaseUrl: string): Promise<Fl
 
 const stack = await startDatabaseStack({ databaseUrl: process.env.DATABASE_URL || undefined, dbPort: 0, proxyPort: 0, log });
 let worker: Awaited<ReturnType<typeof startWranglerDev>> | undefined;
+let reference: Awaited<ReturnType<typeof startWranglerDev>> | undefined;
 try {
 	await seedDemoCatalog(stack.databaseUrl, { mode: "upsert-missing" });
 	const port = await freePort();
@@ -346,36 +373,58 @@ try {
 			DATABASE_WS_PROXY: stack.wsProxy,
 			JWT_KEYS: await generateKeySet(1),
 			TEST_PAYMENT_WEBHOOK_SECRET: `whsec_${crypto.randomUUID().replaceAll("-", "")}`,
+			...overrides,
 		},
 		persistTo,
 	});
 	countReloads(worker.child.stdout);
 	countReloads(worker.child.stderr);
+	if (Object.keys(overrides).length > 0) log(`vars overridden: ${Object.keys(overrides).join(", ")}`);
+	log("starting the constant reference Worker…");
+	reference = await startWranglerDev({
+		port: await freePort(),
+		configPath: path.join(projectRoot, "bench", "reference", "wrangler.toml"),
+		vars: {},
+		persistTo: path.join(projectRoot, ".data", "bench-reference"),
+	});
 	const context: BenchContext = { baseUrl: worker.url, durationSeconds: duration, adminToken: adminSession(worker.url, stack.databaseUrl) };
 	const selected = scenarios.filter((s) => !only || only.includes(s.name));
-	log(`${selected.length} scenarios + baseline, ${duration}s each, ${connections} connections, no pipelining`);
+	log(`${selected.length} scenarios + baseline + constant, ${duration}s each, ${connections} connections, no pipelining`);
 
 	const rewriters = new Map<string, RequestRewriter | undefined>();
 	for (const scenario of selected) rewriters.set(scenario.name, await scenario.prepare?.(context));
 	// Warm-up: JIT, connections and caches settle before anything is measured.
+	await measure(reference.url, constant, 3);
 	await measure(worker.url, baseline, 3);
 	for (const scenario of selected) await measure(worker.url, scenario, 2, rewriters.get(scenario.name));
+	// Each Worker is measured while the other idles; the constant brackets the baseline, which brackets the scenarios.
+	const constantFirst = await measure(reference.url, constant, duration);
 	const first = await measure(worker.url, baseline, duration);
 	const measured: Measurement[] = [];
 	for (const scenario of selected) measured.push(await measure(worker.url, scenario, duration, rewriters.get(scenario.name)));
 	const last = await measure(worker.url, baseline, duration);
+	const constantLast = await measure(reference.url, constant, duration);
 	const baseRps = (first.requests_per_s + last.requests_per_s) / 2;
+	const constantRps = (constantFirst.requests_per_s + constantLast.requests_per_s) / 2;
 
-	const rows = [{ ...first, name: `${baseline.name} (first)` }, ...measured, { ...last, name: `${baseline.name} (last)` }].map((m) => ({
+	const rows = [
+		{ ...constantFirst, name: `${constant.name} (first)` },
+		{ ...first, name: `${baseline.name} (first)` },
+		...measured,
+		{ ...last, name: `${baseline.name} (last)` },
+		{ ...constantLast, name: `${constant.name} (last)` },
+	].map((m) => ({
 		...m,
 		ratio: Math.round((m.requests_per_s / baseRps) * 100) / 100,
+		ratio_constant: Math.round((m.requests_per_s / constantRps) * 100) / 100,
 	}));
 
-	const header = ["scenario", "req/s", "× baseline", "p50 ms", "p99 ms", "unexpected"];
+	const header = ["scenario", "req/s", "× baseline", "× constant", "p50 ms", "p99 ms", "unexpected"];
 	const table = rows.map((r) => [
 		r.name,
 		String(r.requests_per_s),
 		r.ratio.toFixed(2),
+		r.ratio_constant.toFixed(2),
 		String(r.p50_ms),
 		String(r.p99_ms),
 		String(r.unexpected),
@@ -385,7 +434,8 @@ try {
 	console.log(`\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}`);
 	for (const row of table) console.log(line(row));
 	console.log(
-		`\nbaseline drift: last/first = ${(last.requests_per_s / first.requests_per_s).toFixed(2)}; ratios are against their mean. ` +
+		`\nbaseline drift: last/first = ${(last.requests_per_s / first.requests_per_s).toFixed(2)}, ` +
+			`constant drift: ${(constantLast.requests_per_s / constantFirst.requests_per_s).toFixed(2)}; ratios are against each pair's mean. ` +
 			"Absolute figures depend on this machine; compare ratios.",
 	);
 
@@ -402,6 +452,15 @@ try {
 		);
 	}
 
+	const uploads: UploadCost[] | null = only && !only.includes("upload") ? null : await measureUploadCost(context, worker.child.pid);
+	for (const u of uploads ?? []) {
+		console.log(
+			`${u === uploads?.[0] ? "\nimage upload, one at a time:\n" : ""}  ${u.image} (${u.file_bytes} bytes, ${u.decoded_mib} MiB decoded): ` +
+				`with derivatives [${u.derivative_widths.join(", ")}] p50 ${u.derive_p50_ms} ms, plain p50 ${u.plain_p50_ms} ms = ${u.ratio}×; ` +
+				`copies ${u.derivative_bytes_ratio}× the original's bytes; workerd RSS rise ${u.derive_rss_rise_mib ?? "n/a"} MiB vs ${u.plain_rss_rise_mib ?? "n/a"} MiB`,
+		);
+	}
+
 	// A failed sale (its setup cut off, say) is reported with the rest rather than losing the table's results.
 	let sale: FlashSale | undefined;
 	let saleError: string | null = null;
@@ -413,12 +472,13 @@ try {
 		process.exitCode = 1;
 	}
 	const flashRatio = sale ? Math.round((sale.answers_per_s / baseRps) * 100) / 100 : null;
+	const flashRatioConstant = sale ? Math.round((sale.answers_per_s / constantRps) * 100) / 100 : null;
 	if (sale) {
 		console.log(
 			`\nflash sale: ${sale.shoppers} guest checkouts at once (${sale.concurrency} in flight) for ${sale.stock} units of ${sale.sku}\n` +
 				`  201 created ${sale.created}, 409 out_of_stock ${sale.out_of_stock}, 5xx ${sale.server_errors}, other ${sale.other} ` +
 				`(by status: ${JSON.stringify(sale.statuses)})\n` +
-				`  latency p50 ${sale.p50_ms} ms, p99 ${sale.p99_ms} ms; wall ${sale.wall_ms} ms; ${sale.answers_per_s} answers/s = ${flashRatio?.toFixed(2)} × baseline\n` +
+				`  latency p50 ${sale.p50_ms} ms, p99 ${sale.p99_ms} ms; wall ${sale.wall_ms} ms; ${sale.answers_per_s} answers/s = ${flashRatio?.toFixed(2)} × baseline, ${flashRatioConstant?.toFixed(2)} × constant\n` +
 				`  available afterwards: ${sale.available_after}, held by failed requests ${sale.held_by_failed}; ` +
 				`orders in Postgres ${sale.orders_placed} (${sale.orders_placed - sale.created} without a 201); ` +
 				`${sale.oversold ? "OVERSOLD" : "no oversell"}; ${sale.passed ? "passed" : "FAILED"}` +
@@ -438,11 +498,14 @@ try {
 		database: stack.embedded ? "embedded (PGlite, in memory)" : "DATABASE_URL",
 		duration_s: duration,
 		connections,
+		vars: overrides,
 		baseline_requests_per_s: Math.round(baseRps),
+		constant_requests_per_s: Math.round(constantRps),
 		worker_reloads: workerReloads,
 		results: rows,
 		product_cold: cold ?? null,
-		flash_sale: sale ? { ...sale, ratio: flashRatio } : saleError ? { error: saleError } : null,
+		upload: uploads,
+		flash_sale: sale ? { ...sale, ratio: flashRatio, ratio_constant: flashRatioConstant } : saleError ? { error: saleError } : null,
 	};
 	writeFileSync(path.join(outDir, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
 	log(`results written to bench/results/latest.json`);
@@ -455,6 +518,7 @@ try {
 		process.exitCode = 1;
 	}
 } finally {
+	await reference?.stop();
 	await worker?.stop();
 	await stack.stop();
 }

@@ -98,6 +98,18 @@ const EXAMPLES: { [K in EmailKind]: Extract<EmailMessage, { kind: K }> } = {
 		lines: [{ title: "Mug", sku: "MUG-1", quantity: 2 }],
 		reason: ["The return window has passed."],
 	},
+	ops_alert: {
+		kind: "ops_alert",
+		incident_id: "inc_8k2m4n6p8r0t2v4x6z8a",
+		alert_kind: "payment_review",
+		key: "ord_8k2m4n6p8r0t2v4x6z8a",
+		summary: "An order waits in payment review: a payment arrived that does not match it.",
+		opened_at: "2026-11-02T10:00:00Z",
+		facts: [
+			{ label: "Order", value: "ord_8k2m4n6p8r0t2v4x6z8a" },
+			{ label: "In review since", value: "2026-11-02T09:59:00.000Z" },
+		],
+	},
 };
 
 describe("every kind", () => {
@@ -244,6 +256,19 @@ describe("order updates, carts and stock", () => {
 		expect(renderEmail(EXAMPLES.low_stock, OPTIONS).subject).toBe("Low stock: TEE-NAVY-M (3 left)");
 		const out = renderEmail({ kind: "low_stock", sku: "TEE-NAVY-M", available: 0, threshold: 5 }, OPTIONS);
 		expect(out.subject).toBe("Out of stock: TEE-NAVY-M");
+	});
+});
+
+describe("alerts", () => {
+	it("names the incident, lists its facts and links the admin page that acts on it", () => {
+		const email = renderEmail(EXAMPLES.ops_alert, OPTIONS);
+		expect(email.subject).toBe("Alert: Payment in review (ord_8k2m4n6p8r0t2v4x6z8a)");
+		expect(email.html).toContain('href="https://shop.test/admin/orders/ord_8k2m4n6p8r0t2v4x6z8a"');
+		expect(email.text).toContain("Order: ord_8k2m4n6p8r0t2v4x6z8a\nIn review since: 2026-11-02T09:59:00.000Z");
+		expect(plain(email.text)).toContain("Opened: November 2, 2026 at 10:00 AM UTC");
+		const drift = renderEmail({ ...EXAMPLES.ops_alert, alert_kind: "stock_drift", key: "open", facts: [] }, OPTIONS);
+		expect(drift.subject).toBe("Alert: Stock drift");
+		expect(drift.html).toContain('href="https://shop.test/admin/inventory"');
 	});
 });
 

@@ -16,7 +16,9 @@ describe("health", () => {
 		const res = await call("/v1/health/ready");
 		const body = (await res.json()) as { status: string; checks: Record<string, { status: string }> };
 		expect(res.status, JSON.stringify(body)).toBe(200);
-		expect(body.status).toBe("ok");
+		// Healthy: every dependency answers. Open alert incidents (test/alerts.test.ts opens some while it runs beside
+		// this file) would make it "degraded", still a 200 with the same checks.
+		expect(["ok", "degraded"]).toContain(body.status);
 		expect(Object.fromEntries(Object.entries(body.checks).map(([k, v]) => [k, v.status]))).toEqual({ postgres: "ok", kv: "ok", r2: "ok" });
 	});
 

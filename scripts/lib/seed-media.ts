@@ -3,7 +3,8 @@
  * that has none, drawn here without any image library (a colour gradient and
  * a simple shape, both derived from the product's slug, so every run draws
  * the same picture) and uploaded through the real admin upload route, so the
- * seeded media went through the same sniffing, hashing and R2 path as any other.
+ * seeded media went through the same sniffing, hashing, derivatives (a 480 px
+ * image gets one WebP copy, 320 px wide) and R2 path as any other.
  */
 import { createHash } from "node:crypto";
 import { crc32, deflateSync } from "node:zlib";

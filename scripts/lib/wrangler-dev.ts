@@ -12,6 +12,8 @@ export interface WranglerDev {
 
 export interface WranglerDevOptions {
 	port: number;
+	/** A wrangler config other than the project's (the bench's reference Worker). */
+	configPath?: string;
 	/** Plain-text bindings passed with `--var`; secrets included, so never log them. */
 	vars: Record<string, string>;
 	/** Where Miniflare keeps KV, R2, Durable Object and queue state. */
@@ -37,6 +39,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
 		String(options.port),
 		"--show-interactive-dev-session=false",
 	];
+	if (options.configPath) args.push("--config", options.configPath);
 	if (options.persistTo) args.push("--persist-to", options.persistTo);
 	for (const [key, value] of Object.entries(options.vars)) args.push("--var", `${key}:${value}`);
 

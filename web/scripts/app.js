@@ -69,6 +69,76 @@
 		const select = event.target;
 		if (select instanceof HTMLSelectElement && select.hasAttribute("data-autosubmit")) select.form?.requestSubmit();
 	});
+	// Suggestions under the header's search box (GET /v1/search/suggest), as links to
+	// the products; arrow keys move through them, Escape closes them. Without script
+	// the box is a plain search form.
+	const searchForm = document.querySelector("form[data-suggest]");
+	const searchBox = searchForm?.querySelector('input[name="q"]');
+	const list = searchForm?.querySelector(".suggestions");
+	if (searchForm && searchBox && list) {
+		const status = document.createElement("p");
+		status.className = "visually-hidden";
+		status.setAttribute("role", "status");
+		searchForm.append(status);
+		const answers = new Map();
+		let timer;
+		let pending;
+		const show = (items) => {
+			list.replaceChildren(
+				...items.map((item) => {
+					const link = document.createElement("a");
+					link.href = `/p/${encodeURIComponent(item.slug)}`;
+					link.textContent = item.title;
+					const entry = document.createElement("li");
+					entry.append(link);
+					return entry;
+				}),
+			);
+			list.hidden = items.length === 0;
+			status.textContent = items.length === 0 ? "" : `${items.length} suggestion${items.length === 1 ? "" : "s"}`;
+		};
+		const suggest = async (text) => {
+			if (answers.has(text)) return show(answers.get(text));
+			pending?.abort();
+			pending = new AbortController();
+			const query = new URLSearchParams({ q: text });
+			if (searchForm.dataset.suggest) query.set("market", searchForm.dataset.suggest);
+			try {
+				const res = await fetch(`/v1/search/suggest?${query}`, { signal: pending.signal });
+				if (!res.ok) return;
+				const { data } = await res.json();
+				answers.set(text, data);
+				if (searchBox.value.trim() === text) show(data);
+			} catch {
+				// Aborted by the next keystroke, or offline: the form still submits.
+			}
+		};
+		searchBox.addEventListener("input", () => {
+			clearTimeout(timer);
+			const text = searchBox.value.trim();
+			if (text.length < 2) return show([]);
+			timer = setTimeout(() => suggest(text), 150);
+		});
+		searchForm.addEventListener("keydown", (event) => {
+			const links = [...list.querySelectorAll("a")];
+			const at = links.indexOf(document.activeElement);
+			if (event.key === "ArrowDown" && links.length > 0) {
+				event.preventDefault();
+				links[(at + 1) % links.length].focus();
+			} else if (event.key === "ArrowUp" && at >= 0) {
+				event.preventDefault();
+				(at === 0 ? searchBox : links[at - 1]).focus();
+			} else if (event.key === "Escape" && !list.hidden) {
+				show([]);
+				searchBox.focus();
+			}
+		});
+		const leave = (target) => {
+			if (target && !searchForm.contains(target)) show([]);
+		};
+		searchForm.addEventListener("focusout", (event) => leave(event.relatedTarget));
+		document.addEventListener("click", (event) => leave(event.target));
+	}
 	// Coming back with the browser's back button shows the page as it was left: re-enable.
 	window.addEventListener("pageshow", () => {
 		for (const button of document.querySelectorAll("[data-submit-once][disabled]")) {

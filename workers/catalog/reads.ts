@@ -1,9 +1,11 @@
 import type { Database, Db } from "../db/client.ts";
 import { CURSOR_TIMESTAMP, decodeCursor, encodeCursor, invalidCursor } from "../domain/cursor.ts";
+import { sha256Hex } from "../domain/hash.ts";
 import type { WaitUntil } from "../domain/runtime.ts";
 import { type CachedBody, readThrough } from "./cache.ts";
 import type { Market } from "./markets.ts";
 import { ancestryOf, type CategoryNode, categoryTree, getProduct, listProducts, type ProductDetail, type ProductSort } from "./queries.ts";
+import { distinctSorted, type Facets, facetsOf, optionFilters, type Suggestion, suggestProducts } from "./search.ts";
 
 /**
  * Catalog reads through the cache layers (memory, KV, Postgres), shared by the
@@ -20,6 +22,10 @@ export interface ProductListParams {
 	min_price?: number | undefined;
 	max_price?: number | undefined;
 	in_stock?: "true" | "false" | undefined;
+	/** Any of these brands. */
+	brand?: string[] | undefined;
+	/** `name:value` pairs: per name any of its values, all names on one variant. */
+	option?: string[] | undefined;
 	sort?: ProductSort | undefined;
 	limit: number;
 	cursor?: string | undefined;
@@ -40,14 +46,30 @@ export interface ProductSummary {
 export interface ProductListBody {
 	data: ProductSummary[];
 	next_cursor: string | null;
+	/** Products the query finds over all pages. */
+	total: number;
+	/** Whether titles similar to `q` were matched too (full text found too little). */
+	fuzzy: boolean;
+	facets: Facets;
 }
 
+type Mode = "text" | "fuzzy";
+
 interface Cursor {
-	/** Fingerprint of the query the cursor belongs to. */
+	/** Fingerprint of the query and the mode the cursor belongs to. */
 	f: string;
+	/** The mode of the first page, which every later page keeps. */
+	m: Mode;
 	v: string | number;
 	i: string;
 }
+
+/** A short digest: cache names and cursors stay small (KV keys are at most 512 bytes) whatever the filters. */
+async function digest(text: string): Promise<string> {
+	return (await sha256Hex(text)).slice(0, 32);
+}
+
+const fingerprintOf = (query: string, mode: Mode) => digest(`${query}\n${mode}`);
 
 /** Relevance needs words to rank by; without them the newest come first. */
 export function effectiveSort(params: Pick<ProductListParams, "q" | "sort">): ProductSort {
@@ -58,13 +80,21 @@ export function effectiveSort(params: Pick<ProductListParams, "q" | "sort">): Pr
  * A cursor of this query, with a sort value of the right type for the sort:
  * it reaches SQL as a parameter cast to timestamptz, float8 or int.
  */
-function decodeProductCursor(text: string, fingerprint: string, sort: ProductSort): Cursor {
+async function decodeProductCursor(text: string, query: string, sort: ProductSort): Promise<Cursor> {
 	const cursor = decodeCursor(text) as Partial<Cursor> | null;
 	const valueOk =
 		sort === "newest"
 			? typeof cursor?.v === "string" && CURSOR_TIMESTAMP.test(cursor.v)
 			: typeof cursor?.v === "number" && Number.isFinite(cursor.v) && (sort === "relevance" || Number.isSafeInteger(cursor.v));
-	if (!cursor || cursor.f !== fingerprint || !valueOk || typeof cursor.i !== "string" || !/^prod_[a-z0-9]{1,40}$/.test(cursor.i)) {
+	const modeOk = cursor?.m === "text" || cursor?.m === "fuzzy";
+	if (
+		!cursor ||
+		!modeOk ||
+		cursor.f !== (await fingerprintOf(query, cursor.m as Mode)) ||
+		!valueOk ||
+		typeof cursor.i !== "string" ||
+		!/^prod_[a-z0-9]{1,40}$/.test(cursor.i)
+	) {
 		throw invalidCursor();
 	}
 	return cursor as Cursor;
@@ -82,47 +112,70 @@ export async function cachedProductList(
 	market: Market,
 ): Promise<Cached> {
 	const sort = effectiveSort(params);
-	// Everything but the cursor and the page size identifies the ordering a cursor belongs to; prices are the market's.
-	const fingerprint = JSON.stringify([
+	const brands = distinctSorted(params.brand);
+	const options = optionFilters(params.option);
+	// What selects the products (prices are the market's); with the sort, the ordering a cursor belongs to.
+	const selection = [
 		market.id,
 		params.q ?? "",
 		params.category ?? "",
 		params.min_price ?? "",
 		params.max_price ?? "",
 		params.in_stock ?? "",
-		sort,
-	]);
-	const after = params.cursor ? decodeProductCursor(params.cursor, fingerprint, sort) : undefined;
-	const cacheName = `products:${fingerprint}:${params.limit}:${params.cursor ?? ""}`;
+		brands,
+		options,
+	];
+	const query = JSON.stringify([...selection, sort]);
+	const after = params.cursor ? await decodeProductCursor(params.cursor, query, sort) : undefined;
+	const cacheName = `products:${await digest(query)}:${params.limit}:${params.cursor ?? ""}`;
 	const entry = await readThrough(kv, ctx, cacheName, async (): Promise<ProductListBody> => {
-		const rows = await listProducts(
-			database.read,
-			{
-				q: params.q,
-				category: params.category,
-				minPrice: params.min_price,
-				maxPrice: params.max_price,
-				inStock: params.in_stock === "true",
-				sort,
-				limit: params.limit,
-				after: after ? { value: after.v, id: after.i } : undefined,
-			},
-			market,
-		);
-		const page = rows.slice(0, params.limit);
+		const filters = {
+			q: params.q,
+			category: params.category,
+			minPrice: params.min_price,
+			maxPrice: params.max_price,
+			inStock: params.in_stock === "true",
+			brands,
+			options,
+			// The first page decides the mode; later pages keep the one their cursor carries.
+			match: after ? after.m : ("auto" as const),
+		};
+		// A first page counts its facets in its own statement. Later pages share one cached count per query
+		// and mode (sort and page size change no count), so paging deep never recounts the whole result.
+		const [result, laterFacets] = await Promise.all([
+			listProducts(
+				database.read,
+				{ ...filters, withFacets: !after, sort, limit: params.limit, after: after ? { value: after.v, id: after.i } : undefined },
+				market,
+			),
+			after
+				? readThrough(kv, ctx, `facets:${await digest(JSON.stringify([...selection, after.m]))}`, async () => {
+						const counted = await listProducts(database.read, { ...filters, sort: "newest", limit: 0 }, market);
+						return facetsOf(counted.facets, market.currency);
+					})
+				: undefined,
+		]);
+		const page = result.rows.slice(0, params.limit);
 		const last = page.at(-1);
+		const mode: Mode = result.fuzzy ? "fuzzy" : "text";
 		return {
 			data: page.map((row) => ({
 				id: row.id,
 				slug: row.slug,
 				title: row.title,
 				category: row.category_slug,
-				price: { min: row.price_min, max: row.price_max, currency: row.currency },
+				price: { min: row.price_min, max: row.price_max, currency: market.currency },
 				in_stock: row.in_stock,
 				image: row.image_key ? `/v1/media/${row.image_key}` : null,
 				created_at: row.created_at,
 			})),
-			next_cursor: rows.length > params.limit && last ? encodeCursor({ f: fingerprint, v: last.sort_value, i: last.id }) : null,
+			next_cursor:
+				result.rows.length > params.limit && last
+					? encodeCursor({ f: await fingerprintOf(query, mode), m: mode, v: last.sort_value, i: last.id })
+					: null,
+			total: result.total,
+			fuzzy: result.fuzzy,
+			facets: laterFacets ? (JSON.parse(laterFacets.body) as Facets) : facetsOf(result.facets, market.currency),
 		};
 	});
 	if (!entry) throw new Error("product list produced nothing");
@@ -143,6 +196,23 @@ export function cachedProduct(
 		`product:${market.id}:${idOrSlug}`,
 		(): Promise<ProductDetail | undefined> => getProduct(database.read, idOrSlug, market),
 	);
+}
+
+/**
+ * Suggestions for what a shopper has typed (catalog/search.ts
+ * `suggestProducts`), as `{ data }`, cached per market and text; the text is
+ * matched without regard to case or repeated spaces, so it is keyed that way.
+ */
+export async function cachedSuggestions(kv: KVNamespace, ctx: WaitUntil, database: Database, q: string, market: Market): Promise<Cached> {
+	const text = q.trim().replace(/\s+/g, " ").toLowerCase();
+	const entry = await readThrough(
+		kv,
+		ctx,
+		`suggest:${market.id}:${await digest(text)}`,
+		async (): Promise<{ data: Suggestion[] }> => ({ data: await suggestProducts(database.read, text, market) }),
+	);
+	if (!entry) throw new Error("suggestions produced nothing");
+	return entry;
 }
 
 /** The category tree, cached, as `{ data }`. */

@@ -53,9 +53,34 @@ const USUAL_PATIENCE: Patience = { admissionMs: databaseAdmission.timeoutMs, con
 export const HOLDER_PATIENCE: Patience = { admissionMs: 45_000, connectMs: 15_000 };
 
 /**
- * The database handles of one request. Pools open lazily, so routes that never
- * touch Postgres pay nothing, and are closed by `close()` in `waitUntil`:
- * Neon's driver objects must not outlive the request that made them.
+ * A Db that opens its pool on first use. Cached reads are handed a Db to
+ * query on a miss (`cachedMarkets(env, ctx, c.get("database").read)`) and
+ * mostly never do; opening one for each of them (a Pool, and drizzle's
+ * relational config of the whole schema) was about a quarter of the CPU of a
+ * warm product read (README, Benchmarks). Methods are bound to the opened Db.
+ */
+function openOnFirstUse(open: () => Db): Db {
+	let db: Db | undefined;
+	const opened = () => {
+		db ??= open();
+		return db;
+	};
+	return new Proxy({} as Db, {
+		get(_, property) {
+			const target = opened();
+			const value: unknown = Reflect.get(target, property, target);
+			return typeof value === "function" && property !== "constructor" ? value.bind(target) : value;
+		},
+		has: (_, property) => Reflect.has(opened(), property),
+		getPrototypeOf: () => Reflect.getPrototypeOf(opened()),
+	});
+}
+
+/**
+ * The database handles of one request. Pools open on first use, so routes
+ * that never query Postgres pay nothing, and are closed by `close()` in
+ * `waitUntil`: Neon's driver objects must not outlive the request that made
+ * them.
  */
 export class Database {
 	readonly #env: DatabaseEnv;
@@ -75,15 +100,20 @@ export class Database {
 
 	/** The primary: every write, and every read that must see its own writes. */
 	get primary(): Db {
-		this.#primary ??= this.#open(this.#env.DATABASE_URL);
+		this.#primary ??= openOnFirstUse(() => this.#open(this.#env.DATABASE_URL));
 		return this.#primary;
 	}
 
 	/** A read replica for catalog reads when DATABASE_READ_URL is set, else the primary. */
 	get read(): Db {
 		if (!this.#env.DATABASE_READ_URL) return this.primary;
-		this.#read ??= this.#open(this.#env.DATABASE_READ_URL);
+		this.#read ??= openOnFirstUse(() => this.#open(this.#env.DATABASE_READ_URL));
 		return this.#read;
+	}
+
+	/** Whether a pool was opened, so there is something for `close()` to do. */
+	get opened(): boolean {
+		return this.#pools.length > 0;
 	}
 
 	async close(): Promise<void> {

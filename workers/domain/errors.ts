@@ -39,7 +39,9 @@ export type ErrorKind =
 	/** A provider we depend on failed or answered nonsense. */
 	| "upstream_failed"
 	/** A dependency of ours (database, queue, Durable Object) is down; retry later. */
-	| "unavailable";
+	| "unavailable"
+	/** This runtime cannot do it at all (a platform feature the local runtime lacks); retrying will not help. */
+	| "not_implemented";
 
 /** Every error code, with its kind and the title shown with it. */
 const REGISTRY = {
@@ -75,6 +77,8 @@ const REGISTRY = {
 	invalid_transition: ["conflict", "Invalid order transition"],
 	idempotency_in_progress: ["conflict", "Request in progress"],
 	already_replayed: ["conflict", "Already replayed"],
+	restore_conflict: ["conflict", "Object changed during restore"],
+	restore_incomplete: ["conflict", "Restore incomplete"],
 	unknown_queue: ["conflict", "Unknown queue"],
 	refund_refused: ["conflict", "Refund refused"],
 	invalid_return_transition: ["conflict", "Invalid return transition"],
@@ -90,12 +94,15 @@ const REGISTRY = {
 	promotion_code_taken: ["conflict", "Promotion code taken"],
 	promotion_used: ["conflict", "Promotion was used"],
 	max_uses_below_used: ["conflict", "Maximum uses below uses"],
+	reconciliation_running: ["conflict", "Reconciliation running"],
+	drift_resolved: ["conflict", "Drift already resolved"],
 
 	payload_too_large: ["too_large", "Request body too large"],
 	unsupported_media_type: ["unsupported_media", "Unsupported media type"],
 	range_not_satisfiable: ["unsatisfiable", "Range not satisfiable"],
 
 	idempotency_key_reused: ["unprocessable", "Idempotency-Key reused"],
+	restore_refused: ["unprocessable", "Restore refused"],
 	unknown_sku: ["unprocessable", "Unknown SKU"],
 	unknown_category: ["unprocessable", "Unknown category"],
 	too_many_variants: ["unprocessable", "Too many variants"],
@@ -122,6 +129,9 @@ const REGISTRY = {
 	invalid_shipping_rate: ["unprocessable", "Invalid shipping rate"],
 	invalid_promotion: ["unprocessable", "Invalid promotion"],
 	unknown_promotion_target: ["unprocessable", "Unknown promotion target"],
+	image_too_large: ["unprocessable", "Image too large"],
+	image_unreadable: ["unprocessable", "Image unreadable"],
+	drift_not_ledger: ["unprocessable", "Not a ledger drift"],
 
 	upgrade_required: ["upgrade_required", "WebSocket required"],
 	rate_limited: ["rate_limited", "Too many attempts"],
@@ -135,6 +145,7 @@ const REGISTRY = {
 	inventory_unavailable: ["unavailable", "Service temporarily unavailable"],
 	auth_unavailable: ["unavailable", "Service temporarily unavailable"],
 	not_ready: ["unavailable", "Service not ready"],
+	restore_unsupported: ["not_implemented", "Point-in-time recovery not available"],
 	tax_unavailable: ["unavailable", "Tax unavailable"],
 } as const satisfies Record<string, readonly [ErrorKind, string]>;
 

@@ -3,11 +3,13 @@ import { z } from "zod";
 import { recordAudit } from "../catalog/audit.ts";
 import { bumpCatalogVersion } from "../catalog/cache.ts";
 import type { Db } from "../db/client.ts";
-import { media, products } from "../db/schema.ts";
+import { type MediaDerivative, media, products } from "../db/schema.ts";
 import { DomainError, fieldErrors, notFound } from "../domain/errors.ts";
 import { sha256Hex } from "../domain/hash.ts";
 import { newId } from "../domain/ids.ts";
-import { sniffImage } from "./sniff.ts";
+import { imageResizerFor, pickDerivative } from "./derivatives.ts";
+import { mediaUrl } from "./sizes.ts";
+import { type ImageContentType, sniffImage } from "./sniff.ts";
 
 /** Longest accepted alt text, in characters. */
 export const MAX_ALT_LENGTH = 300;
@@ -47,6 +49,8 @@ export interface MediaView {
 	bytes: number;
 	alt: string;
 	position: number;
+	/** The WebP copies made at upload, narrowest first (see media/derivatives.ts). */
+	derivatives: (Omit<MediaDerivative, "content_type"> & { url: string; content_type: MediaView["content_type"] })[];
 }
 
 export function publicMedia(row: MediaRow): MediaView {
@@ -59,7 +63,70 @@ export function publicMedia(row: MediaRow): MediaView {
 		bytes: row.bytes,
 		alt: row.alt,
 		position: row.position,
+		derivatives: row.derivatives.map((derivative) => ({
+			...derivative,
+			url: mediaUrl(derivative.key),
+			content_type: derivative.content_type as MediaView["content_type"],
+		})),
 	};
+}
+
+/**
+ * The R2 custom metadata field of an original that lists its derivatives
+ * (JSON `MediaDerivative[]`), so that `GET /v1/media/{key}?w=` finds them
+ * without a database read. An original stored before derivatives existed
+ * has none; it is then served for every width.
+ */
+const DERIVATIVES_METADATA = "derivatives";
+
+/** The derivatives an original's R2 metadata lists, or undefined when it lists none. */
+export function derivativesOf(object: R2Object | null): MediaDerivative[] | undefined {
+	const listed = object?.customMetadata?.[DERIVATIVES_METADATA];
+	if (listed === undefined) return undefined;
+	try {
+		const parsed: unknown = JSON.parse(listed);
+		return Array.isArray(parsed) ? (parsed as MediaDerivative[]) : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+/**
+ * The key `GET /v1/media/{key}?w=` serves: the derivative `pickDerivative`
+ * chooses, or the original itself when it has none (or is not stored:
+ * the caller's read of it then answers 404).
+ */
+export async function keyForWidth(bucket: R2Bucket, key: string, width: number): Promise<string> {
+	const derivatives = derivativesOf(await bucket.head(key));
+	return (derivatives && pickDerivative(derivatives, width)?.key) ?? key;
+}
+
+/**
+ * Makes and stores the derivatives of an original (or finds them: the same
+ * bytes stored before already have theirs, listed on the original in R2).
+ * Each goes under its own content hash, `media/<sha256>.webp`, immutable.
+ */
+async function storeDerivatives(env: Env, key: string, bytes: Uint8Array, contentType: ImageContentType): Promise<MediaDerivative[]> {
+	const known = derivativesOf(await env.MEDIA.head(key));
+	if (known) return known;
+	const made = await imageResizerFor(env).derive(bytes, contentType);
+	return Promise.all(
+		made.map(async (derivative) => {
+			const hash = await sha256Hex(derivative.bytes);
+			const derivativeKey = `media/${hash}.webp`;
+			await env.MEDIA.put(derivativeKey, derivative.bytes, {
+				httpMetadata: { contentType: derivative.contentType, cacheControl: IMMUTABLE },
+				sha256: hash,
+			});
+			return {
+				width: derivative.width,
+				height: derivative.height,
+				key: derivativeKey,
+				content_type: derivative.contentType,
+				bytes: derivative.bytes.byteLength,
+			};
+		}),
+	);
 }
 
 /** The upload cap: MEDIA_MAX_BYTES, else 10 MiB. */
@@ -179,11 +246,13 @@ export async function readUploadForm(request: Request, contentType: string, max:
 
 /**
  * Stores an image for a product. The bytes are sniffed (never the name or the
- * declared type), put in R2 under their SHA-256, then the media row and its
- * audit entry commit together. R2 is written first: a failed transaction
- * leaves at worst an unreferenced, content-addressed object, never a row
- * that points at nothing. The same bytes uploaded again to the same product
- * return the existing item with `created: false`.
+ * declared type), their derivatives made (an image too large or that cannot
+ * be decoded is a 422, and nothing is stored), all put in R2 under their
+ * SHA-256, then the media row with its derivatives and its audit entry commit
+ * together. R2 is written first: a failed transaction leaves at worst
+ * unreferenced, content-addressed objects, never a row that points at
+ * nothing. The same bytes uploaded again to the same product return the
+ * existing item with `created: false`.
  */
 export async function attachProductImage(
 	env: Env,
@@ -202,9 +271,11 @@ export async function attachProductImage(
 
 	const hash = await sha256Hex(bytes);
 	const key = `media/${hash}.${sniffed.extension}`;
+	const derivatives = await storeDerivatives(env, key, bytes, sniffed.contentType);
 	// Same bytes, same key: a repeated put rewrites identical content, and R2 checks it against the hash.
 	await env.MEDIA.put(key, bytes, {
 		httpMetadata: { contentType: sniffed.contentType, cacheControl: IMMUTABLE },
+		customMetadata: { [DERIVATIVES_METADATA]: JSON.stringify(derivatives) },
 		sha256: hash,
 	});
 
@@ -230,6 +301,7 @@ export async function attachProductImage(
 				contentType: sniffed.contentType,
 				bytes: bytes.byteLength,
 				alt: upload.alt ?? "",
+				derivatives,
 				position: upload.position ?? next,
 			})
 			.returning();

@@ -249,6 +249,21 @@ const paymentReview: EventHandler = async (event, { env, db }) => {
 	}
 };
 
+/**
+ * An operational alert (ops/alerts.ts): every admin is told, once per
+ * incident. The event id is the incident's, so the e-mail's id is one per
+ * (incident, admin) and a redelivery sends nothing twice. With no admin to
+ * tell, the incident is still open (and `/v1/health/ready` says so).
+ */
+const opsAlert: EventHandler = async (event, { env, db }) => {
+	const alert = message("ops_alert", event.data);
+	const admins = await db.primary.select({ email: users.email }).from(users).where(eq(users.role, "admin"));
+	if (admins.length === 0) console.log(JSON.stringify({ level: "warn", msg: "ops_alert_no_admins", event_id: event.id }));
+	for (const admin of admins) {
+		await sendEmail(env, db.primary, event.id, admin.email, alert);
+	}
+};
+
 const ReturnStep = OrderEvent.extend({
 	return_id: z.string(),
 	lines: z.array(z.object({ sku: z.string(), title: z.string(), quantity: z.number().int() })).min(1),
@@ -319,5 +334,6 @@ export const notificationEvents: EventRoutes = {
 	"order.payment_review": { each: paymentReview },
 	"return.approved": { each: returnStep("return_approved") },
 	"return.rejected": { each: returnStep("return_rejected") },
+	"ops.alert": { each: opsAlert },
 	"webhook.deliver": { each: webhookDelivery },
 };

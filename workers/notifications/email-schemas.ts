@@ -187,6 +187,28 @@ const ReturnRejectedSchema = z
 	})
 	.strict();
 
+/** What an operational alert can be about: the conditions ops/alerts.ts evaluates. */
+export const ALERT_KINDS = ["dead_letters", "stock_drift", "payment_review", "outbox_lag"] as const;
+
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+/**
+ * One alert incident, as every admin is told of it once (ops/alerts.ts).
+ * Carries ids, counts and times only: never a shopper's address, name or a
+ * message body.
+ */
+const OpsAlertSchema = z
+	.object({
+		incident_id: text(100),
+		alert_kind: z.enum(ALERT_KINDS),
+		/** The incident's key: a queue name, an order id, `open` or `outbox`. */
+		key: text(200),
+		summary: text(500),
+		opened_at: z.iso.datetime({ offset: true }),
+		facts: z.array(z.object({ label: text(100), value: text(500) }).strict()).max(20),
+	})
+	.strict();
+
 /** One schema per kind, for the payload without its `kind`. */
 export const emailPayloadSchemas = {
 	verify_email: AccountTokenSchema,
@@ -200,6 +222,7 @@ export const emailPayloadSchemas = {
 	payment_review: PaymentReviewSchema,
 	return_approved: ReturnApprovedSchema,
 	return_rejected: ReturnRejectedSchema,
+	ops_alert: OpsAlertSchema,
 } as const;
 
 export type EmailKind = keyof typeof emailPayloadSchemas;

@@ -95,6 +95,8 @@ export function renderEmail(message: EmailMessage, options: RenderOptions): Rend
 			return compose(ctx, returnApproved(msg, ctx));
 		case "return_rejected":
 			return compose(ctx, returnRejected(msg, ctx));
+		case "ops_alert":
+			return compose(ctx, opsAlert(msg, ctx));
 		default: {
 			const unknown: never = msg;
 			throw new EmailTemplateError(`no template for kind ${String((unknown as { kind?: unknown }).kind)}`);
@@ -465,6 +467,55 @@ ${keyValueTable("Stock", [
 ])}`,
 		text: [summary, "", `SKU: ${msg.sku}`, `Available: ${msg.available}`, `Alert threshold: ${msg.threshold}`],
 		footer: "Sent to the shop's administrators because stock fell to the alert threshold.",
+	};
+}
+
+const ALERT_TITLES: Record<EmailPayload<"ops_alert">["alert_kind"], string> = {
+	dead_letters: "Dead letters waiting",
+	stock_drift: "Stock drift",
+	payment_review: "Payment in review",
+	outbox_lag: "Outbox lagging",
+};
+
+/** Where an admin acts on an alert: a page of the admin console, under baseUrl like every link. */
+function alertLink(msg: EmailPayload<"ops_alert">, ctx: Context): string {
+	switch (msg.alert_kind) {
+		case "dead_letters":
+			return link(ctx, "/admin/dead-letters");
+		case "payment_review":
+			return link(ctx, `/admin/orders/${encodeURIComponent(msg.key)}`);
+		case "stock_drift":
+			return link(ctx, "/admin/inventory");
+		case "outbox_lag":
+			return link(ctx, "/admin");
+	}
+}
+
+function opsAlert(msg: EmailPayload<"ops_alert">, ctx: Context): Draft {
+	const title = ALERT_TITLES[msg.alert_kind];
+	// Keys that name something (a queue, an order) go into the subject; the fixed ones (`open`, `outbox`) say nothing more.
+	const named = msg.alert_kind === "dead_letters" || msg.alert_kind === "payment_review";
+	const url = alertLink(msg, ctx);
+	const opened = formatDateTime(msg.opened_at, ctx);
+	const facts: [string, string][] = [["Opened", opened], ...msg.facts.map((fact): [string, string] => [fact.label, fact.value])];
+	return {
+		subject: `Alert: ${title}${named ? ` (${msg.key})` : ""}`,
+		preheader: msg.summary,
+		body: html`${heading(`Alert: ${title}`)}
+${paragraph(msg.summary)}
+${keyValueTable("Incident", facts)}
+${paragraph("You will not be e-mailed about this again while it lasts. Once the condition clears, the incident is resolved; if it comes back, a new one opens and you hear of it again.")}
+${button(url, "Open the admin console")}`,
+		text: [
+			msg.summary,
+			"",
+			...facts.map(([label, value]) => `${label}: ${value}`),
+			"",
+			"You will not be e-mailed about this again while it lasts. Once the condition clears, the incident is resolved; if it comes back, a new one opens and you hear of it again.",
+			"",
+			url,
+		],
+		footer: `Sent to the shop's administrators once per incident (${msg.incident_id}).`,
 	};
 }
 

@@ -93,14 +93,16 @@ export const Layout: FC<LayoutProps> = ({
 						<span>{SHOP_NAME}</span>
 					</a>
 					<search class="search">
-						<form action="/search" method="get">
+						{/* app.js lists suggestions (GET /v1/search/suggest) under the box as the shopper types; without it the form just submits. */}
+						<form action="/search" method="get" data-suggest={market ? market.market.id : ""}>
 							<label class="visually-hidden" for="site-search">
 								Search products
 							</label>
-							<input id="site-search" type="search" name="q" value={query} placeholder="Search products" />
+							<input id="site-search" type="search" name="q" value={query} placeholder="Search products" autocomplete="off" />
 							<button type="submit" class="secondary">
 								Search
 							</button>
+							<ul class="suggestions" id="site-search-suggestions" aria-label="Suggestions" hidden />
 						</form>
 					</search>
 					<nav class="nav" aria-label="Account">

@@ -12,12 +12,14 @@ import { adminCategoriesRouter } from "./categories.index.ts";
 import { adminCustomersRouter } from "./customers.index.ts";
 import { listDeadLettersHandler, replayDeadLetterHandler } from "./dead-letters.handlers.ts";
 import { listDeadLetters, replayDeadLetter } from "./dead-letters.routes.ts";
+import { adminMaintenanceRouter } from "./maintenance.index.ts";
 import { adminMarketsRouter } from "./markets.index.ts";
 import { adminProductsRouter } from "./products.index.ts";
 import { adminPromotionsRouter } from "./promotions.index.ts";
 import { listReconciliationRunsHandler } from "./reconciliation.handlers.ts";
 import { listReconciliationRuns } from "./reconciliation.routes.ts";
 import { adminShippingRouter } from "./shipping.index.ts";
+import { adminStockReconciliationRouter } from "./stock-reconciliation.index.ts";
 import { adminTaxRatesRouter } from "./tax-rates.index.ts";
 
 const admin = createRouter();
@@ -30,6 +32,7 @@ export const adminRouter = admin
 	.openapi(listReconciliationRuns, listReconciliationRunsHandler)
 	.openapi(listAuditLog, listAuditLogHandler)
 	.route("/", adminProductsRouter)
+	.route("/", adminMaintenanceRouter)
 	.route("/", adminPromotionsRouter)
 	.route("/", adminCategoriesRouter)
 	.route("/", adminCustomersRouter)
@@ -41,4 +44,5 @@ export const adminRouter = admin
 	.route("/", adminAffiliatesRouter)
 	.route("/", adminMarketsRouter)
 	.route("/", adminTaxRatesRouter)
-	.route("/", adminShippingRouter);
+	.route("/", adminShippingRouter)
+	.route("/", adminStockReconciliationRouter);

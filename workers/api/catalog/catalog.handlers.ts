@@ -2,12 +2,12 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { type CachedBody, matchesEtag } from "../../catalog/cache.ts";
 import { cachedMarkets, marketView } from "../../catalog/markets.ts";
-import { cachedCategories, cachedProduct, cachedProductList } from "../../catalog/reads.ts";
+import { cachedCategories, cachedProduct, cachedProductList, cachedSuggestions } from "../../catalog/reads.ts";
 import { notFound } from "../../domain/errors.ts";
 import { sha256Hex } from "../../domain/hash.ts";
 import { marketOf } from "../lib/market.ts";
 import type { AppEnv } from "../types.ts";
-import type { getProduct as getProductRoute, listCategories, listMarkets, listProducts } from "./catalog.routes.ts";
+import type { getProduct as getProductRoute, listCategories, listMarkets, listProducts, suggestProducts } from "./catalog.routes.ts";
 
 /**
  * Catalog answers carry `in_stock`, which follows the InventoryItem objects
@@ -48,4 +48,10 @@ export const listMarketsHandler: RouteHandler<typeof listMarkets, AppEnv> = asyn
 	const fallback = markets.find((market) => market.isDefault) ?? markets[0];
 	const body = JSON.stringify({ data: markets.map(marketView), default: fallback?.id ?? null });
 	return respondCached(c, { body, etag: `"${(await sha256Hex(body)).slice(0, 32)}"`, source: "memory" }, PRODUCT_CACHE_CONTROL) as never;
+};
+
+export const suggestProductsHandler: RouteHandler<typeof suggestProducts, AppEnv> = async (c) => {
+	const { q, market, country } = c.req.valid("query");
+	const entry = await cachedSuggestions(c.env.CATALOG, c.executionCtx, c.get("database"), q, await marketOf(c, { market, country }));
+	return respondCached(c, entry, LIST_CACHE_CONTROL) as never;
 };

@@ -1,7 +1,15 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { MarketQuery, MarketSchema } from "../lib/market.ts";
 import { databaseProblems, jsonResponse, problem, publicAccess } from "../lib/openapi.ts";
-import { CategorySchema, IdOrSlugParam, ProductListQuery, ProductPageSchema, ProductSchema } from "./catalog.schemas.ts";
+import {
+	CategorySchema,
+	IdOrSlugParam,
+	ProductListQuery,
+	ProductPageSchema,
+	ProductSchema,
+	SuggestionsSchema,
+	SuggestQuery,
+} from "./catalog.schemas.ts";
 
 const tags = ["Catalog"];
 const notModified = { 304: { description: "Not modified (If-None-Match matched the ETag)" } };
@@ -14,7 +22,8 @@ export const listProducts = createRoute({
 	security: publicAccess,
 	summary: "Search and browse active products (cursor pagination, cacheable)",
 	description:
-		"Filters combine: full-text `q`, a category with its sub-categories, a price range and stock. Pages follow `next_cursor`; a cursor only continues the query that made it. " +
+		"Filters combine: full-text `q`, a category with its sub-categories, a price range, brands, variant options and stock. Pages follow `next_cursor`; a cursor only continues the query that made it. " +
+		"When full text finds too little for `q`, titles similar to it are matched too (`fuzzy`: a typo such as `merrino` finds Merino). Every page carries `total` and `facets`: counts per category, price bucket, brand and option value, each group counted without its own filter. " +
 		"Prices, price filters and price sorting are in the market's currency (`?market=`, else `?country=`, else the request's country, else the default market); products with no variant sold in the market are left out.",
 	request: { query: ProductListQuery },
 	responses: {
@@ -78,5 +87,25 @@ export const listMarkets = createRoute({
 		),
 		...notModified,
 		...databaseProblems,
+	},
+});
+
+export const suggestProducts = createRoute({
+	method: "get",
+	path: "/search/suggest",
+	operationId: "suggestProducts",
+	tags,
+	security: publicAccess,
+	summary: "Product titles for what a shopper is typing (at most 10, cacheable)",
+	description:
+		"Active products sold in the market (`?market=`, else `?country=`, else the request's country, else the default) whose title starts with `q`, then those with a word that starts with it, then titles similar to it (typos), at most 10. Case is ignored. " +
+		"Answers are cached like other catalog reads (ETag, Cache-Control), so a search box may ask on every keystroke.",
+	request: { query: SuggestQuery },
+	responses: {
+		200: jsonResponse(SuggestionsSchema, "Suggestions, best first; ETag and Cache-Control set"),
+		...notModified,
+		...databaseProblems,
+		400: problem("Missing, empty or over-long `q`, or a malformed `market` or `country`"),
+		422: problem("`unknown_market`"),
 	},
 });

@@ -1,5 +1,5 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import { sql } from "drizzle-orm";
+import { type OpenIncidents, openIncidents } from "../../ops/alerts.ts";
 import { HttpError } from "../lib/problem.ts";
 import type { AppEnv } from "../types.ts";
 import type { live, ready } from "./health.routes.ts";
@@ -41,8 +41,12 @@ export const liveHandler: RouteHandler<typeof live, AppEnv> = (c) => c.json({ st
 
 export const readyHandler: RouteHandler<typeof ready, AppEnv> = async (c) => {
 	const database = c.get("database");
+	let incidents: OpenIncidents | undefined;
 	const [postgres, kv, r2] = await Promise.all([
-		timed(() => database.primary.execute(sql`select 1`)),
+		// The probe is the read of the open incidents: one query tells both that Postgres answers and what is open.
+		timed(async () => {
+			incidents = await openIncidents(database.primary);
+		}),
 		timed(() => c.env.CATALOG.get("health:probe")),
 		timed(() => c.env.MEDIA.head("health/probe")),
 	]);
@@ -58,5 +62,9 @@ export const readyHandler: RouteHandler<typeof ready, AppEnv> = async (c) => {
 			headers: NO_STORE,
 		});
 	}
-	return c.json({ status: "ok" as const, checks }, 200, NO_STORE);
+	// Open incidents are for people to act on, not a reason to take the Worker out of rotation: still 200.
+	if (incidents && incidents.total > 0) {
+		return c.json({ status: "degraded" as const, checks, reasons: incidents.reasons, open_incidents: incidents.total }, 200, NO_STORE);
+	}
+	return c.json({ status: "ok" as const, checks, reasons: [], open_incidents: 0 }, 200, NO_STORE);
 };

@@ -59,6 +59,7 @@ export const STATUS_OF_KIND: Record<ErrorKind, number> = {
 	rate_limited: 429,
 	upstream_failed: 502,
 	unavailable: 503,
+	not_implemented: 501,
 };
 
 /**

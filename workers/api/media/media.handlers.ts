@@ -5,6 +5,7 @@ import {
 	attachProductImage,
 	checkUploadRequest,
 	IMMUTABLE,
+	keyForWidth,
 	mediaMaxBytes,
 	productExists,
 	productNotFound,
@@ -72,11 +73,14 @@ function objectHeaders(object: R2Object): Headers {
  * Serves an image from R2, for GET and HEAD (Hono answers HEAD with the GET
  * handler and drops the body). A plain GET costs one R2 read; conditional,
  * ranged and HEAD requests look at the object's metadata first, so a 304 or a
- * 416 never transfers the file.
+ * 416 never transfers the file. `?w=` first reads the original's metadata for
+ * the derivative to serve, which is then answered like any other object.
  */
 export const getMediaHandler: RouteHandler<typeof getMediaRouting, AppEnv> = async (c) => {
-	const { key } = c.req.valid("param");
+	const { key: requested } = c.req.valid("param");
+	const { w } = c.req.valid("query");
 	const bucket = c.env.MEDIA;
+	const key = w === undefined ? requested : await keyForWidth(bucket, requested, w);
 	const isHead = c.req.method === "HEAD";
 	const rangeHeader = c.req.header("range");
 	const ifNoneMatch = c.req.header("if-none-match");

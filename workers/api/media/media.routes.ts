@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { DERIVATIVE_WIDTHS, MAX_IMAGE_PIXELS, MAX_REQUESTED_WIDTH } from "../../media/sizes.ts";
 import { IMMUTABLE, MAX_ALT_LENGTH, MAX_POSITION } from "../../media/upload.ts";
 import {
 	adminAuth,
@@ -28,6 +29,23 @@ export const MediaKey = z
 	.regex(MEDIA_KEY_PATTERN, "Use a key as returned by the upload: media/<64 hex>.<jpg|png|webp|avif>.")
 	.openapi({ example: EXAMPLE_KEY });
 
+const EXAMPLE_DERIVATIVE_KEY = "media/2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae.webp";
+
+/** One WebP copy of an image, made at upload (media/derivatives.ts). */
+export const MediaDerivativeSchema = z
+	.object({
+		width: integer(1, MAX_REQUESTED_WIDTH).openapi({ description: `Width in pixels: one of ${DERIVATIVE_WIDTHS.join(", ")}` }),
+		height: integer(1, MAX_IMAGE_PIXELS),
+		key: MediaKey.openapi({ example: EXAMPLE_DERIVATIVE_KEY }),
+		url: z
+			.string()
+			.max(100)
+			.openapi({ format: "uri-reference", example: `/v1/media/${EXAMPLE_DERIVATIVE_KEY}` }),
+		content_type: ImageType,
+		bytes: count(),
+	})
+	.openapi("MediaDerivative");
+
 export const MediaSchema = z
 	.object({
 		id: prefixedId(idPattern("med"), "med_9q0x7v3b6n1c5d4f8k2m"),
@@ -41,6 +59,12 @@ export const MediaSchema = z
 		bytes: count(),
 		alt: text(MAX_ALT_LENGTH),
 		position: integer(0, MAX_POSITION),
+		derivatives: z
+			.array(MediaDerivativeSchema)
+			.max(DERIVATIVE_WIDTHS.length)
+			.openapi({
+				description: `WebP copies at each of ${DERIVATIVE_WIDTHS.join(", ")} px narrower than the image, narrowest first; none for AVIF or animations`,
+			}),
 	})
 	.openapi("Media");
 
@@ -49,6 +73,21 @@ const MediaKeyParam = z.object({
 		param: { name: "key", in: "path" },
 		description: "The `key` of a media item; its slash may be sent as is or as %2F.",
 	}),
+});
+
+const MediaWidthQuery = z.object({
+	w: z.coerce
+		.number()
+		.int()
+		.min(1)
+		.max(MAX_REQUESTED_WIDTH)
+		.optional()
+		.openapi({
+			param: { name: "w", in: "query" },
+			format: "int32",
+			description: `The width the image is shown at, in device pixels: serves the narrowest derivative at least this wide (of ${DERIVATIVE_WIDTHS.join(", ")}), else the widest one, or the original when the image has none.`,
+			example: 640,
+		}),
 });
 
 /**
@@ -85,7 +124,7 @@ export const uploadMedia = createRoute({
 	security: adminAuth,
 	summary: "Upload a product image to R2 (audited)",
 	description:
-		"multipart/form-data with `file` (JPEG, PNG, WebP or AVIF, recognised from its bytes, never from its name or declared type), optional `alt` and `position`. The body is capped at MEDIA_MAX_BYTES (10 MiB by default). The same bytes uploaded again to the same product return the existing item with 200.",
+		"multipart/form-data with `file` (JPEG, PNG, WebP or AVIF, recognised from its bytes, never from its name or declared type), optional `alt` and `position`. The body is capped at MEDIA_MAX_BYTES (10 MiB by default), the image at 2048 × 2048 pixels. JPEG, PNG and WebP get WebP copies (`derivatives`) at each of 320, 640 and 1280 px narrower than the image. The same bytes uploaded again to the same product return the existing item with 200.",
 	request: {
 		params: ProductIdParam,
 		body: { required: true, content: { "multipart/form-data": { schema: uploadForm } } },
@@ -99,6 +138,9 @@ export const uploadMedia = createRoute({
 		404: problem("No such product"),
 		413: problem("Body larger than MEDIA_MAX_BYTES"),
 		415: problem("Body is not multipart/form-data, or the file is not a JPEG, PNG, WebP or AVIF image"),
+		422: problem(
+			"`image_too_large` (more than 2048 × 2048 pixels, read from the header) or `image_unreadable` (the image cannot be decoded)",
+		),
 	},
 });
 
@@ -122,8 +164,8 @@ const getMediaConfig = {
 	security: publicAccess,
 	summary: "Media bytes from R2 (ETag, single byte ranges, immutable caching); HEAD is answered too",
 	description:
-		"Keys are content hashes, so an answer may be cached forever. `Range: bytes=a-b`, `a-` or `-n` asks for one part (206); If-None-Match with the ETag answers 304.",
-	request: { params: MediaKeyParam },
+		"Keys are content hashes, so an answer may be cached forever. `?w=` serves the nearest WebP derivative instead of the original (its own ETag and type). `Range: bytes=a-b`, `a-` or `-n` asks for one part (206); If-None-Match with the ETag answers 304.",
+	request: { params: MediaKeyParam, query: MediaWidthQuery },
 	responses: {
 		200: { description: "The whole file", headers: cachingHeaders, content: imageContent },
 		206: {
@@ -133,7 +175,7 @@ const getMediaConfig = {
 		},
 		304: { description: "If-None-Match named the current ETag", headers: cachingHeaders },
 		...baseProblems,
-		400: problem("Not a media key"),
+		400: problem("Not a media key, or `w` is not a whole number from 1 to 4000"),
 		404: problem("No media with this key"),
 		416: problem("`range_not_satisfiable`; Content-Range gives the size as `bytes */size`"),
 	},

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { Database } from "../../db/client.ts";
 import type { AppEnv } from "../types.ts";
 
-/** Puts a lazily opened per-request Database on `c.var` and closes it after the response. */
+/** Puts a lazily opened per-request Database on `c.var` and closes what it opened after the response. */
 export function database(): MiddlewareHandler<AppEnv> {
 	return async (c, next) => {
 		const db = new Database(c.env);
@@ -10,7 +10,7 @@ export function database(): MiddlewareHandler<AppEnv> {
 		try {
 			await next();
 		} finally {
-			c.executionCtx.waitUntil(db.close());
+			if (db.opened) c.executionCtx.waitUntil(db.close());
 		}
 	};
 }

@@ -60,6 +60,7 @@ import {
 	saveZoneAction,
 	shippingPage,
 } from "./pages/shipping.tsx";
+import { resolveDriftAction, stockReconciliationPage, stockRunAction } from "./pages/stock-reconciliation.tsx";
 import { createTaxRateAction, deleteTaxRateAction, saveTaxRateAction, taxRatesPage } from "./pages/tax-rates.tsx";
 import { createEndpointAction, deactivateEndpointAction, deliveriesPage, rotateSecretAction, webhooksPage } from "./pages/webhooks.tsx";
 
@@ -138,6 +139,10 @@ admin.get("/admin/customers/:id", customerPage);
 
 admin.get("/admin/dead-letters", deadLettersPage);
 admin.post("/admin/dead-letters/:id/replay", replayAction);
+
+admin.get("/admin/stock-reconciliation", stockReconciliationPage);
+admin.post("/admin/stock-reconciliation/run", stockRunAction);
+admin.post("/admin/stock-drift/:id/resolve", resolveDriftAction);
 
 admin.get("/admin/notifications", notificationsPage);
 admin.get("/admin/notifications/:id", notificationPage);

@@ -21,7 +21,8 @@ export type AdminSection =
 	| "webhooks"
 	| "audit-log"
 	| "affiliates"
-	| "promotions";
+	| "promotions"
+	| "stock-reconciliation";
 
 const SECTIONS: { key: AdminSection; href: string; label: string }[] = [
 	{ key: "dashboard", href: "/admin", label: "Dashboard" },
@@ -40,6 +41,7 @@ const SECTIONS: { key: AdminSection; href: string; label: string }[] = [
 	{ key: "audit-log", href: "/admin/audit-log", label: "Audit log" },
 	{ key: "affiliates", href: "/admin/affiliates", label: "Affiliates" },
 	{ key: "promotions", href: "/admin/promotions", label: "Promotions" },
+	{ key: "stock-reconciliation", href: "/admin/stock-reconciliation", label: "Stock reconciliation" },
 ];
 
 // Operators and shoppers read the same words for a status: the storefront owns them.

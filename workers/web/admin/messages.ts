@@ -52,6 +52,9 @@ export const NOTICES = {
 	promotion_saved: "Promotion saved. Carts and checkout apply the change within seconds.",
 	promotion_deactivated: "Promotion deactivated: checkout no longer applies it.",
 	promotion_deleted: "Promotion deleted.",
+	stock_run_done: "Stock reconciliation ran: its result is the newest run below.",
+	drift_accepted: "Drift accepted: stock stays as it is, and this difference is expected from now on.",
+	drift_set_from_ledger: "The object's on hand was set to the ledger's figure.",
 } as const;
 
 export type NoticeCode = keyof typeof NOTICES;
@@ -70,6 +73,8 @@ export const ERRORS: Record<string, string> = {
 	unknown_queue: "This dead letter names a queue the shop does not produce to; it cannot be replayed.",
 	payload_too_large: "The image is larger than the upload limit.",
 	unsupported_media_type: "The file is not a JPEG, PNG, WebP or AVIF image.",
+	image_too_large: "The image has more than 2048 × 2048 pixels. Scale it down and upload it again.",
+	image_unreadable: "The image could not be read; the file may be damaged. Nothing was stored.",
 	validation_failed: "Some values are not valid. Check the form and try again.",
 	malformed_request: "The form could not be read. Try again.",
 	database_unavailable: "The database cannot be reached. Try again shortly.",
@@ -84,6 +89,10 @@ export const ERRORS: Record<string, string> = {
 	invalid_shipping_rate: "The shipping rate is not valid: tiers must ascend.",
 	zone_country_not_in_market: "A zone ships only to countries of its market.",
 	promotion_used: "Orders used this promotion, so it stays for their history; deactivate it instead.",
+	reconciliation_running: "A stock reconciliation run is in progress. Try again in a minute.",
+	drift_resolved: "This drift was already resolved. Reload the page.",
+	drift_not_ledger: "Only a ledger drift can set the object from the ledger. Nothing was changed.",
+	inventory_unavailable: "The SKU's inventory object did not answer; nothing changed. Try again shortly.",
 };
 
 /** The fallback for an error without a message of its own. */

@@ -4,9 +4,12 @@ import { maxUnitsPerSku } from "../../../durable-objects/cart.ts";
 import type { AppEnv } from "../../api/types.ts";
 import type { CategoryNode, ProductDetail, ProductSort } from "../../catalog/queries.ts";
 import { effectiveSort, type ProductListBody, type ProductListParams } from "../../catalog/reads.ts";
+import { MAX_FACET_FILTERS } from "../../catalog/search.ts";
 import { DomainError } from "../../domain/errors.ts";
 import { inventoryItem } from "../../inventory/reservations.ts";
+import { srcsetOf } from "../../media/sizes.ts";
 import { Alert } from "../components/alert.tsx";
+import { FacetChoices, PriceBuckets } from "../components/facets.tsx";
 import { ProductGrid } from "../components/product-grid.tsx";
 import { StockBadge } from "../components/stock.tsx";
 import { CATALOG_PAGE_CACHE, Layout, money, PERSONAL_PAGE_CACHE } from "../layout.tsx";
@@ -18,6 +21,9 @@ const PAGE_SIZE = 24;
 const SLUG = /^[a-z0-9-]{1,120}$/;
 /** A price as shoppers type it, in major units: "12", "12.5", "12,50". */
 const MAJOR_PRICE = /^\d{1,7}(?:[.,]\d{1,2})?$/;
+/** Facet filter values as the API takes them (catalog.schemas.ts): a brand, an option's `name:value`. */
+const BRAND = /^.{1,500}$/;
+const OPTION_PAIR = /^[^:]{1,50}:.{1,200}$/;
 
 const SORT_LABELS: Record<ProductSort, string> = {
 	relevance: "Best match",
@@ -28,7 +34,16 @@ const SORT_LABELS: Record<ProductSort, string> = {
 
 /** The filters as the shopper typed them (echoed into the form) and as the catalog query takes them. */
 interface Filters {
-	form: { q: string; category: string; min_price: string; max_price: string; in_stock: boolean; sort: string };
+	form: {
+		q: string;
+		category: string;
+		min_price: string;
+		max_price: string;
+		in_stock: boolean;
+		sort: string;
+		brand: string[];
+		option: string[];
+	};
 	params: ProductListParams;
 	problems: string[];
 }
@@ -66,14 +81,21 @@ function readFilters(c: Context<AppEnv>, fixedCategory?: string): Filters {
 	const sort = sortText in SORT_LABELS && (sortText !== "relevance" || q) ? (sortText as ProductSort) : undefined;
 	const inStock = raw("in_stock") === "1";
 	const cursor = raw("cursor").slice(0, 500);
+	// Repeated parameters (ticked boxes); a value the API would refuse is dropped.
+	const many = (name: string, shape: RegExp) =>
+		[...new Set((c.req.queries(name) ?? []).filter((value) => shape.test(value)))].slice(0, MAX_FACET_FILTERS);
+	const brand = many("brand", BRAND);
+	const option = many("option", OPTION_PAIR);
 	return {
-		form: { q, category, min_price: raw("min_price"), max_price: raw("max_price"), in_stock: inStock, sort: sort ?? "" },
+		form: { q, category, min_price: raw("min_price"), max_price: raw("max_price"), in_stock: inStock, sort: sort ?? "", brand, option },
 		params: {
 			q: q || undefined,
 			category: category || undefined,
 			min_price: min,
 			max_price: max,
 			in_stock: inStock ? "true" : undefined,
+			brand: brand.length > 0 ? brand : undefined,
+			option: option.length > 0 ? option : undefined,
 			sort,
 			limit: PAGE_SIZE,
 			cursor: cursor || undefined,
@@ -90,6 +112,8 @@ function pageHref(path: string, form: Filters["form"], fixedCategory: boolean, c
 	if (form.min_price) query.set("min_price", form.min_price);
 	if (form.max_price) query.set("max_price", form.max_price);
 	if (form.in_stock) query.set("in_stock", "1");
+	for (const brand of form.brand) query.append("brand", brand);
+	for (const option of form.option) query.append("option", option);
 	if (form.sort) query.set("sort", form.sort);
 	if (cursor) query.set("cursor", cursor);
 	const text = query.toString();
@@ -106,7 +130,16 @@ async function listing(c: Context<AppEnv>, filters: Filters): Promise<{ page: Pr
 	}
 }
 
-const FilterForm: FC<{ action: string; form: Filters["form"]; categories?: CategoryNode[] }> = ({ action, form, categories }) => (
+/** A price bucket's major units as the price boxes take them: 2500 → "25", 4999 → "49.99". */
+const majorUnits = (minor: number) => String(minor / 100);
+
+const FilterForm: FC<{
+	action: string;
+	form: Filters["form"];
+	page: ProductListBody;
+	fixedCategory: boolean;
+	categories?: CategoryNode[];
+}> = ({ action, form, page, fixedCategory, categories }) => (
 	<form class="card filters" action={action} method="get" aria-labelledby="filters-heading">
 		<h2 id="filters-heading">Filter</h2>
 		<div class="field">
@@ -118,11 +151,14 @@ const FilterForm: FC<{ action: string; form: Filters["form"]; categories?: Categ
 				<label for="filter-category">Category</label>
 				<select id="filter-category" name="category">
 					<option value="">All categories</option>
-					{flattenCategories(categories).map(({ node, depth }) => (
-						<option value={node.slug} selected={node.slug === form.category}>
-							{`${"\u2003".repeat(depth)}${node.name}`}
-						</option>
-					))}
+					{flattenCategories(categories).map(({ node, depth }) => {
+						const count = page.facets.categories.find((facet) => facet.slug === node.slug)?.count ?? 0;
+						return (
+							<option value={node.slug} selected={node.slug === form.category}>
+								{`${"\u2003".repeat(depth)}${node.name} (${count})`}
+							</option>
+						);
+					})}
 				</select>
 			</div>
 		) : null}
@@ -138,7 +174,14 @@ const FilterForm: FC<{ action: string; form: Filters["form"]; categories?: Categ
 					<input id="filter-max" name="max_price" value={form.max_price} inputmode="decimal" autocomplete="off" />
 				</div>
 			</div>
+			<PriceBuckets
+				facets={page.facets}
+				href={(min, max) =>
+					pageHref(action, { ...form, min_price: majorUnits(min), max_price: max === null ? "" : majorUnits(max) }, fixedCategory)
+				}
+			/>
 		</fieldset>
+		<FacetChoices facets={page.facets} brands={form.brand} options={form.option} />
 		<div class="field checkbox">
 			<input id="filter-stock" type="checkbox" name="in_stock" value="1" checked={form.in_stock} />
 			<label for="filter-stock">In stock only</label>
@@ -198,13 +241,20 @@ export async function searchPage(c: Context<AppEnv>): Promise<Response> {
 	return c.html(
 		<Layout title={heading} categories={categories} query={filters.form.q} current="search" market={await marketPicker(c)}>
 			<h1>{heading}</h1>
-			<p class="muted">Sorted by {SORT_LABELS[sort].toLowerCase()}.</p>
+			<p class="muted">
+				{page.total === 1 ? "1 product" : `${page.total} products`}, sorted by {SORT_LABELS[sort].toLowerCase()}.
+			</p>
+			{page.fuzzy && page.total > 0 ? (
+				<p class="muted" data-fuzzy>
+					Few products match “{filters.form.q}” exactly, so similar titles are shown too.
+				</p>
+			) : null}
 			{filters.problems.map((problem) => (
 				<Alert kind="error">{problem}</Alert>
 			))}
 			{restarted ? <Alert kind="info">That page link had expired, so here is the first page.</Alert> : null}
 			<div class="layout-sidebar">
-				<FilterForm action="/search" form={filters.form} categories={categories} />
+				<FilterForm action="/search" form={filters.form} page={page} fixedCategory={false} categories={categories} />
 				<Results
 					page={page}
 					nextHref={page.next_cursor ? pageHref("/search", filters.form, false, page.next_cursor) : undefined}
@@ -259,7 +309,7 @@ export async function categoryPage(c: Context<AppEnv>): Promise<Response> {
 			))}
 			{restarted ? <Alert kind="info">That page link had expired, so here is the first page.</Alert> : null}
 			<div class="layout-sidebar">
-				<FilterForm action={action} form={filters.form} />
+				<FilterForm action={action} form={filters.form} page={page} fixedCategory={true} />
 				<Results
 					page={page}
 					nextHref={page.next_cursor ? pageHref(action, filters.form, true, page.next_cursor) : undefined}
@@ -283,6 +333,9 @@ export interface ProductPageState {
 	sku?: string | undefined;
 	quantity?: string | undefined;
 }
+
+/** An image's derivative widths; a product cached before derivatives existed lists none. */
+const derivativeWidths = (media: ProductDetail["media"][number]) => (media.derivatives ?? []).map((derivative) => derivative.width);
 
 /**
  * The product page: gallery, description, and the add-to-cart form with one
@@ -320,7 +373,14 @@ export async function renderProductPage(
 			<div class="product-page">
 				<div class="gallery">
 					{hero ? (
-						<img src={hero.url} alt={hero.alt || product.title} width="640" height="640" />
+						<img
+							src={hero.url}
+							srcset={srcsetOf(hero.url, derivativeWidths(hero))}
+							sizes="(max-width: 820px) 100vw, 600px"
+							alt={hero.alt || product.title}
+							width="640"
+							height="640"
+						/>
 					) : (
 						<div class="placeholder" aria-hidden="true" />
 					)}
@@ -328,7 +388,15 @@ export async function renderProductPage(
 						<ul class="thumbs">
 							{thumbs.map((media) => (
 								<li>
-									<img src={media.url} alt={media.alt || product.title} width="72" height="72" loading="lazy" />
+									<img
+										src={media.url}
+										srcset={srcsetOf(media.url, derivativeWidths(media))}
+										sizes="72px"
+										alt={media.alt || product.title}
+										width="72"
+										height="72"
+										loading="lazy"
+									/>
 								</li>
 							))}
 						</ul>
