@@ -463,8 +463,10 @@ export const scenarios: Scenario[] = [
 	},
 	{
 		name: "suggest",
-		description: "search-box suggestions, ten prefixes a shopper types in turn (memory/KV hit after the first of each)",
+		description:
+			"search-box suggestions, ten prefixes a shopper types in turn, behind the edge cache (memory/KV hit after the first of each)",
 		path: "/v1/search/suggest?q=me",
+		headers: BEHIND_THE_EDGE,
 		expectStatus: 200,
 		prepare: async () => {
 			const prefixes = ["me", "mer", "meri", "lin", "bot", "cha", "sk", "skil", "wool", "merr"];

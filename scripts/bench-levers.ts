@@ -109,7 +109,15 @@ interface Figure {
 async function measure(url: string, scenario: Scenario, seconds: number, reloads: () => number, pid?: number): Promise<Figure> {
 	const before = reloads();
 	const cpuBefore = treeCpuSeconds(pid);
-	const result = await autocannon({ url: `${url}${scenario.path}`, connections, pipelining: 1, duration: seconds });
+	const result = await autocannon({
+		url: `${url}${scenario.path}`,
+		method: scenario.method ?? "GET",
+		headers: scenario.headers,
+		body: scenario.body,
+		connections,
+		pipelining: 1,
+		duration: seconds,
+	});
 	const cpu = treeCpuSeconds(pid) - cpuBefore;
 	const stats = Object.entries(result.statusCodeStats);
 	const answered = stats.reduce((sum, [, s]) => sum + s.count, 0);
