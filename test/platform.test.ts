@@ -82,6 +82,30 @@ describe("request context", () => {
 		expect(res.headers.get("x-content-type-options")).toBe("nosniff");
 		expect(res.headers.get("strict-transport-security")).toContain("max-age=");
 		expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+		expect(res.headers.get("cross-origin-resource-policy")).toBe("cross-origin");
+	});
+
+	it("keeps the document-only security headers for pages, off the JSON API", async () => {
+		const api = await call("/v1/health/live");
+		const page = await call("/");
+		expect(page.status).toBe(200);
+		const documentOnly = [
+			"cross-origin-opener-policy",
+			"origin-agent-cluster",
+			"referrer-policy",
+			"x-dns-prefetch-control",
+			"x-download-options",
+			"x-permitted-cross-domain-policies",
+			"x-xss-protection",
+		];
+		for (const name of documentOnly) {
+			expect(api.headers.has(name), name).toBe(false);
+			expect(page.headers.has(name), name).toBe(true);
+		}
+		expect(page.headers.get("referrer-policy")).toBe("no-referrer");
+		for (const name of ["strict-transport-security", "x-content-type-options", "x-frame-options"]) {
+			expect(page.headers.get(name)).toBe(api.headers.get(name));
+		}
 	});
 
 	it("allows configured CORS origins and no others", async () => {

@@ -232,6 +232,37 @@ function corsHeaders(): MiddlewareHandler<AppEnv> {
 	};
 }
 
+const HSTS = "max-age=63072000; includeSubDomains; preload";
+
+/**
+ * Security headers by surface. Pages (the storefront, the console, the API
+ * reference) get the whole `hono/secure-headers` set. The JSON API and media
+ * under /v1 get the four that act on an answer no browser renders as a
+ * document: HSTS, `nosniff`, `X-Frame-Options` and a cross-origin
+ * `Cross-Origin-Resource-Policy`. The rest (opener policy, origin-agent
+ * cluster, referrer policy, DNS prefetch, and the IE, Flash and XSS-auditor
+ * relics) only mean something for a document, and each is a header every API
+ * answer carried: measured, the headers a bare answer carries are the largest
+ * share of its cost beside the platform's own (README, Benchmarks).
+ */
+function securityHeaders(): MiddlewareHandler<AppEnv> {
+	const documents = secureHeaders({ crossOriginResourcePolicy: "cross-origin", strictTransportSecurity: HSTS });
+	const api = secureHeaders({
+		crossOriginResourcePolicy: "cross-origin",
+		strictTransportSecurity: HSTS,
+		crossOriginOpenerPolicy: false,
+		originAgentCluster: false,
+		referrerPolicy: false,
+		xDnsPrefetchControl: false,
+		xDownloadOptions: false,
+		xPermittedCrossDomainPolicies: false,
+		xXssProtection: false,
+		// Nothing here sets X-Powered-By, so there is nothing to delete on every answer.
+		removePoweredBy: false,
+	});
+	return (c, next) => (c.req.path.startsWith("/v1/") ? api(c, next) : documents(c, next));
+}
+
 /**
  * The application: shared middleware, error mapping and the v1 routers. The
  * order matters: the request context wraps everything so even refused
@@ -255,13 +286,7 @@ export function createApp(mount: (app: OpenAPIHono<AppEnv>) => void): OpenAPIHon
 				),
 		}),
 	);
-	app.use(
-		"*",
-		secureHeaders({
-			crossOriginResourcePolicy: "cross-origin",
-			strictTransportSecurity: "max-age=63072000; includeSubDomains; preload",
-		}),
-	);
+	app.use("*", securityHeaders());
 	app.use("*", corsHeaders());
 	app.use("*", refuseControlCharacters());
 	app.use("*", limitBodySize({ skip: (path) => MEDIA_UPLOAD_PATH.test(path) }));

@@ -56,6 +56,8 @@ const MEDIA_STORED_SECONDS = 365 * 24 * 3600;
 
 /** Cookies that make a request personal (the storefront's session and cart, web/session.ts). */
 const PERSONAL_COOKIES = ["ec_at", "ec_rt", "ec_cart"];
+/** Any of them in a Cookie header, read in one pass (a parse per name was a measured share of a read). */
+const PERSONAL_COOKIE = new RegExp(`(?:^|;)\\s*(?:${PERSONAL_COOKIES.join("|")})\\s*=`);
 /** The storefront's saved market (web/market.ts). */
 const MARKET_COOKIE = "market";
 const MARKET_ID = /^[a-z][a-z0-9-]{0,31}$/;
@@ -65,8 +67,8 @@ const CLIENT_VARY = "x-edge-client-vary";
 
 function personal(c: Context<AppEnv>): boolean {
 	if (c.req.header("authorization") || c.req.header("x-cart-token")) return true;
-	if (!c.req.header("cookie")) return false;
-	return PERSONAL_COOKIES.some((name) => getCookie(c, name) !== undefined);
+	const cookie = c.req.header("cookie");
+	return cookie !== undefined && PERSONAL_COOKIE.test(cookie);
 }
 
 /** The market a request prices in, as the route resolves it; undefined when it names one that does not exist (the route answers 4xx). */
