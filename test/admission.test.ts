@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Admission, AdmissionTimeoutError } from "../workers/db/admission.ts";
-import { isDatabaseUnavailable } from "../workers/db/client.ts";
+import { connectTimeoutMs, HOLDER_PATIENCE, isDatabaseUnavailable } from "../workers/db/client.ts";
 
 describe("database admission control", () => {
 	it("lets at most `limit` holders in at once; the others wait for a release", async () => {
@@ -77,5 +77,18 @@ describe("database admission control", () => {
 		admission.release();
 		await admission.acquire();
 		expect(admission.active).toBe(1);
+	});
+
+	it("a stock holder's slot and connection share one budget; other requests wait for each apart", () => {
+		const usual = { admissionMs: 10_000, connectMs: 5_000 };
+		expect(connectTimeoutMs(usual, 0)).toBe(5_000);
+		expect(connectTimeoutMs(usual, 9_000)).toBe(5_000);
+		// Admitted at once, a holder may take its whole budget to connect; admitted late, what is left.
+		expect(connectTimeoutMs(HOLDER_PATIENCE, 0)).toBe(45_000);
+		expect(connectTimeoutMs(HOLDER_PATIENCE, 4_000)).toBe(41_000);
+		expect(connectTimeoutMs(HOLDER_PATIENCE, 44_900)).toBe(1_000);
+		expect(connectTimeoutMs({ admissionMs: 45_000, connectMs: 15_000, totalMs: 45_000 }, 0)).toBe(15_000);
+		// Never more than a client's usual minute in all.
+		expect(HOLDER_PATIENCE.totalMs).toBeLessThanOrEqual(60_000);
 	});
 });

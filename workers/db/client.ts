@@ -40,6 +40,18 @@ function configureDriver(proxy: string | undefined): void {
 export interface Patience {
 	admissionMs: number;
 	connectMs: number;
+	/**
+	 * When set, the slot and the connection share this one budget: the
+	 * connection gets what the wait for the slot left of it (never more than
+	 * `connectMs`, never less than a second).
+	 */
+	totalMs?: number;
+}
+
+/** The connection timeout of a pool admitted `waitedMs` after it first asked for its slot. */
+export function connectTimeoutMs(patience: Patience, waitedMs: number): number {
+	if (patience.totalMs === undefined) return patience.connectMs;
+	return Math.max(1_000, Math.min(patience.connectMs, patience.totalMs - waitedMs));
 }
 
 const USUAL_PATIENCE: Patience = { admissionMs: databaseAdmission.timeoutMs, connectMs: 5_000 };
@@ -48,9 +60,12 @@ const USUAL_PATIENCE: Patience = { admissionMs: databaseAdmission.timeoutMs, con
  * For a request that already holds stock (a checkout past its reservation):
  * giving up would hand its units back and answer a shopper who got them
  * "try again", behind everyone else. It waits its turn instead, well within
- * the reservation's lifetime and a client's usual minute.
+ * the reservation's lifetime and a client's usual minute: 45 s for the slot
+ * and the connection together. A separate 15 s for the connection once
+ * lost winners of the bench's flash sale (up to 23 of 100, 503 after 19 s
+ * with a connection still opening on a saturated isolate) that had time left.
  */
-export const HOLDER_PATIENCE: Patience = { admissionMs: 45_000, connectMs: 15_000 };
+export const HOLDER_PATIENCE: Patience = { admissionMs: 45_000, connectMs: 45_000, totalMs: 45_000 };
 
 /**
  * A Db that opens its pool on first use. Cached reads are handed a Db to
@@ -128,7 +143,7 @@ export class Database {
 			});
 		}
 		configureDriver(this.#env.DATABASE_WS_PROXY);
-		const pool = new AdmittedPool(this.#patience.admissionMs, {
+		const pool = new AdmittedPool(this.#patience, {
 			connectionString: url,
 			max: 2,
 			connectionTimeoutMillis: this.#patience.connectMs,
@@ -147,18 +162,21 @@ export class Database {
  * calls it too), so nothing reaches the server without a slot.
  */
 class AdmittedPool extends Pool {
-	readonly #admissionMs: number;
+	readonly #patience: Patience;
 	#admitted: Promise<void> | undefined;
 	#held = false;
 
-	constructor(admissionMs: number, config: ConstructorParameters<typeof Pool>[0]) {
+	constructor(patience: Patience, config: ConstructorParameters<typeof Pool>[0]) {
 		super(config);
-		this.#admissionMs = admissionMs;
+		this.#patience = patience;
 	}
 
 	#admit(): Promise<void> {
-		this.#admitted ??= databaseAdmission.acquire(this.#admissionMs).then(() => {
+		const asked = Date.now();
+		this.#admitted ??= databaseAdmission.acquire(this.#patience.admissionMs).then(() => {
 			this.#held = true;
+			// pg-pool hands its options to each client it makes, so this is what the connections get.
+			this.options.connectionTimeoutMillis = connectTimeoutMs(this.#patience, Date.now() - asked);
 		});
 		return this.#admitted;
 	}
