@@ -246,10 +246,10 @@ const HSTS = "max-age=63072000; includeSubDomains; preload";
  * share of its cost beside the platform's own (README, Benchmarks).
  */
 function securityHeaders(): MiddlewareHandler<AppEnv> {
-	const documents = secureHeaders({ crossOriginResourcePolicy: "cross-origin", strictTransportSecurity: HSTS });
+	const both = { crossOriginResourcePolicy: "cross-origin", strictTransportSecurity: HSTS };
+	const documents = secureHeaders(both);
 	const api = secureHeaders({
-		crossOriginResourcePolicy: "cross-origin",
-		strictTransportSecurity: HSTS,
+		...both,
 		crossOriginOpenerPolicy: false,
 		originAgentCluster: false,
 		referrerPolicy: false,

@@ -172,12 +172,14 @@ class AdmittedPool extends Pool {
 	}
 
 	#admit(): Promise<void> {
-		const asked = Date.now();
-		this.#admitted ??= databaseAdmission.acquire(this.#patience.admissionMs).then(() => {
-			this.#held = true;
-			// pg-pool hands its options to each client it makes, so this is what the connections get.
-			this.options.connectionTimeoutMillis = connectTimeoutMs(this.#patience, Date.now() - asked);
-		});
+		if (!this.#admitted) {
+			const asked = Date.now();
+			this.#admitted = databaseAdmission.acquire(this.#patience.admissionMs).then(() => {
+				this.#held = true;
+				// pg-pool hands its options to each client it makes, so this is what the connections get.
+				this.options.connectionTimeoutMillis = connectTimeoutMs(this.#patience, Date.now() - asked);
+			});
+		}
 		return this.#admitted;
 	}
 
